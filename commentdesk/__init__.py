@@ -1,0 +1,1 @@
+"""commentdesk: pre-moderated reader comments for news publishers."""

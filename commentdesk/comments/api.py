@@ -1,0 +1,244 @@
+"""Reader endpoints of API.md: thread comments, submission, counts, author edit.
+
+Views are thin: parse, call ``comments.submission`` / ``publishing.snapshots``,
+serialise. Errors are ``CommentdeskError``s rendered by ``commentdesk.api``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from commentdesk.comments.models import Comment, IdempotencyRecord
+from commentdesk.comments.submission import Draft, author_edit, submit
+from commentdesk.lib import ratelimit
+from commentdesk.lib.errors import Invalid, NotFound
+from commentdesk.lib.iphash import request_ip_hash
+from commentdesk.lib.text import normalise_thread_key
+from commentdesk.publishing import snapshots
+from commentdesk.sites.models import Site
+
+router = Router(tags=["reader"])
+
+AWAITS_MODERATION = "Thank you. Your comment awaits moderation and will appear once a moderator approves it."
+PUBLISHED = "Thank you. Your comment is published."
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] | None = None
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+class ThreadOut(Schema):
+    site: str
+    key: str
+    title: str
+    url: str
+    is_closed: bool
+    comment_count: int
+
+
+class CommentOut(Schema):
+    id: str
+    parent_id: str | None
+    author_name: str
+    body: str = Field(description="Plain text; render as text, never as HTML")
+    created_at: str
+    published_at: str
+    edited: bool
+    edited_by_moderator: bool
+    reply_count: int
+
+
+class ThreadCommentsOut(Schema):
+    thread: ThreadOut
+    comments: list[CommentOut]
+    next: str | None
+
+
+class SiteOut(Schema):
+    slug: str
+    name: str
+    policy: str
+    terms_url: str
+    guidelines: str
+    disclaimer: str
+    body_max_length: int
+    reason_codes: list[str]
+
+
+class CommentIn(Schema):
+    key: str = Field(max_length=2000, description="Article id or URL path; normalised")
+    body: str = Field(description="Plain text, at most the site's limit (default 5,000 characters)")
+    author_name: str = ""
+    email: str = ""
+    url: str = ""
+    title: str = ""
+    parent_id: str | None = None
+    website: str = Field("", description="Honeypot: leave empty")
+
+
+class StoredComment(Schema):
+    id: str
+    status: Literal["pending", "approved", "rejected", "spam"]
+    parent_id: str | None
+    author_name: str
+    body: str
+    created_at: str
+
+
+class SubmitOut(Schema):
+    comment: StoredComment
+    message: str
+    edit_token: str
+
+
+class CountsOut(Schema):
+    counts: dict[str, int]
+
+
+class AuthorEditIn(Schema):
+    body: str
+
+
+def get_site(slug: str) -> Site:
+    """The site ``slug``; raises 404 ``unknown_site``."""
+    site = Site.objects.filter(slug=slug).first()
+    if site is None:
+        raise NotFound("unknown_site", f"There is no site {slug!r}.")
+    return site
+
+
+@router.get("/sites/{site}", response={200: SiteOut, 404: ErrorOut})
+def site_info(request: HttpRequest, site: str) -> HttpResponse:
+    """The site's public settings for the widget: guidelines, disclaimer, limit."""
+    obj = get_site(site)
+    response = JsonResponse(obj.to_public_dict(), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = f"public, max-age={snapshots.max_age()}"
+    return response
+
+
+@router.get("/threads/{site}/comments", response={200: ThreadCommentsOut, 304: None, 400: ErrorOut, 404: ErrorOut})
+def thread_comments(
+    request: HttpRequest,
+    site: str,
+    key: str,
+    order: Literal["oldest", "newest"] = "oldest",
+    limit: int = Query(100, ge=1, le=500),
+    cursor: str | None = None,
+) -> HttpResponse:
+    """Approved comments of one thread, oldest first (or ``order=newest``), with
+    ``ETag``; ``If-None-Match`` with the current ETag answers 304."""
+    obj = get_site(site)
+    normal = normalise_thread_key(key)
+    if not normal:
+        raise Invalid({"key": ["The thread key is missing."]})
+    snapshot = snapshots.get(obj, normal)
+    etag = snapshot["etag"]
+    if order != "oldest" or limit != 100 or cursor:
+        import hashlib
+
+        etag = '"' + hashlib.sha256(f"{etag}|{order}|{limit}|{cursor}".encode()).hexdigest()[:32] + '"'
+    cache_control = f"public, max-age={snapshots.max_age()}"
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponse(status=304)
+    else:
+        items, next_cursor = snapshots.page(snapshot, order, limit, cursor)
+        response = JsonResponse(
+            {"thread": snapshot["thread"], "comments": items, "next": next_cursor},
+            json_dumps_params={"ensure_ascii": False},
+        )
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    return response
+
+
+def _replay(record: IdempotencyRecord) -> JsonResponse:
+    response = JsonResponse(record.response, status=record.status_code, json_dumps_params={"ensure_ascii": False})
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@router.post("/threads/{site}/comments", response={202: SubmitOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut})
+def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpResponse:
+    """Submit a comment; it waits for a moderator (202 ``pending``).
+
+    ``Idempotency-Key`` (≤ 200 characters): the same key within 24 hours
+    returns the first answer and stores nothing new."""
+    obj = get_site(site)
+    idem_key = request.headers.get("Idempotency-Key", "").strip()
+    if len(idem_key) > 200:
+        raise Invalid({"Idempotency-Key": ["At most 200 characters."]})
+    if idem_key:
+        since = timezone.now() - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
+        record = IdempotencyRecord.objects.filter(site=obj, key=idem_key, created_at__gte=since).first()
+        if record is not None:
+            return _replay(record)
+    ip_hash = request_ip_hash(request)
+    ratelimit.hit(f"post:{obj.pk}", ip_hash, settings.COMMENTS_RATE_LIMIT, settings.COMMENTS_RATE_WINDOW)
+    draft = Draft(**payload.dict())
+    try:
+        with transaction.atomic():
+            if idem_key:
+                IdempotencyRecord.objects.filter(site=obj, key=idem_key).delete()  # an expired one
+            result = submit(obj, draft, ip_hash)
+            comment = result.comment
+            status = "pending" if comment.status == Comment.Status.SPAM else comment.status
+            body = {
+                # A honeypot catch is not told it was caught: it reads "pending".
+                "comment": comment.to_author_dict(shown_status=status),
+                "message": PUBLISHED if status == Comment.Status.APPROVED else AWAITS_MODERATION,
+                "edit_token": result.edit_token,
+            }
+            if idem_key:
+                IdempotencyRecord.objects.create(site=obj, key=idem_key, status_code=202, response=body)
+    except IntegrityError:
+        # Two requests with one Idempotency-Key raced: the other one won; replay it.
+        record = IdempotencyRecord.objects.filter(site=obj, key=idem_key).first()
+        if idem_key and record is not None:
+            return _replay(record)
+        raise
+    return JsonResponse(body, status=202, json_dumps_params={"ensure_ascii": False})
+
+
+@router.get("/threads/{site}/counts", response={200: CountsOut, 400: ErrorOut, 404: ErrorOut})
+def thread_counts(request: HttpRequest, site: str, key: list[str] = Query(...)) -> HttpResponse:
+    """Approved-comment counts of up to 100 threads: ``?key=a&key=b``."""
+    obj = get_site(site)
+    if len(key) > 100:
+        raise Invalid({"key": ["At most 100 keys."]})
+    normal = {k: normalise_thread_key(k) for k in key}
+    found = snapshots.counts(obj, sorted(set(normal.values())))
+    response = JsonResponse({"counts": {k: found.get(n, 0) for k, n in normal.items()}})
+    response["Cache-Control"] = f"public, max-age={snapshots.max_age()}"
+    return response
+
+
+@router.patch("/comments/{comment_id}", response={200: SubmitOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def edit_own_comment(request: HttpRequest, comment_id: str, payload: AuthorEditIn) -> HttpResponse:
+    """The author edits their still-pending comment with ``Authorization: Bearer <edit_token>``."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.startswith("Bearer ") else ""
+    comment = Comment.objects.select_related("site").filter(public_id=comment_id).first()
+    if comment is None:
+        raise NotFound("unknown_comment", "There is no comment with this id.")
+    comment = author_edit(comment, token, payload.body)
+    return JsonResponse(
+        {
+            "comment": comment.to_author_dict(),
+            "message": AWAITS_MODERATION,
+            "edit_token": token,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )

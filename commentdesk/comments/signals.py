@@ -1,0 +1,16 @@
+"""Signals of the comments app, for side effects that other apps care about.
+
+``comment_submitted(sender=Comment, comment: Comment)``
+    A reader's comment was stored (any status). Sent after the transaction
+    commits. Triage and notifications listen.
+
+``thread_changed(sender=Thread, thread_id: int)``
+    What readers see of a thread may have changed: a comment was approved or
+    withdrawn, edited, or the thread itself changed. Sent after the transaction
+    commits; ``publishing`` rebuilds the thread's snapshot.
+"""
+
+from django.dispatch import Signal
+
+comment_submitted = Signal()
+thread_changed = Signal()

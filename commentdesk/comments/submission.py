@@ -1,0 +1,196 @@
+"""A reader's submission and a reader's own edit: validation, storage, signals.
+
+Both raise :class:`commentdesk.lib.errors.CommentdeskError` subclasses and store
+nothing when they do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import transaction
+from django.utils import timezone
+
+from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
+from commentdesk.comments.signals import comment_submitted, thread_changed
+from commentdesk.lib.errors import CommentdeskError, Forbidden, Invalid
+from commentdesk.lib.text import is_blank, normalise_body, normalise_line, normalise_thread_key
+from commentdesk.sites.models import Site
+
+NAME_MAX = 80
+EMAIL_MAX = 254
+KEY_MAX = 500
+URL_MAX = 2000
+TITLE_MAX = 300
+
+
+@dataclass
+class Draft:
+    """What a reader sent (API.md's submission request), before validation."""
+
+    key: str
+    body: str
+    author_name: str
+    email: str = ""
+    url: str = ""
+    title: str = ""
+    parent_id: str | None = None
+    website: str = ""
+
+
+@dataclass
+class Submitted:
+    """A stored submission: the comment and the author's edit token (shown once)."""
+
+    comment: Comment
+    edit_token: str
+
+
+def clean_body(raw: str, site: Site, field: str, errors: dict[str, list[str]]) -> str:
+    """Normalise a body and record problems under ``errors[field]``."""
+    body = normalise_body(raw)
+    if is_blank(body):
+        errors.setdefault(field, []).append("The comment is empty.")
+    elif len(body) > site.body_max_length:
+        errors.setdefault(field, []).append(
+            f"The comment is {len(body)} characters long; the limit is {site.body_max_length}."
+        )
+    return body
+
+
+def clean_draft(site: Site, draft: Draft) -> tuple[str, str, str, str, str, str]:
+    """Validate and normalise ``draft``; returns (key, body, name, email, url, title).
+
+    Raises :class:`Invalid` listing every problem at once.
+    """
+    errors: dict[str, list[str]] = {}
+    key = normalise_thread_key(draft.key or "")
+    if not key:
+        errors["key"] = ["The thread key is missing."]
+    elif len(key) > KEY_MAX:
+        errors["key"] = [f"The thread key is over {KEY_MAX} characters."]
+    body = clean_body(draft.body or "", site, "body", errors)
+    name = normalise_line(draft.author_name or "")
+    if is_blank(name):
+        errors["author_name"] = ["Please give a name (any name you like)."]
+    elif len(name) > NAME_MAX:
+        errors["author_name"] = [f"The name is over {NAME_MAX} characters."]
+    email = (draft.email or "").strip()
+    if email:
+        try:
+            if len(email) > EMAIL_MAX:
+                raise ValidationError("too long")
+            EmailValidator()(email)
+        except ValidationError:
+            errors["email"] = ["This is not an e-mail address."]
+    url = (draft.url or "").strip()
+    if url and (len(url) > URL_MAX or not url.startswith(("http://", "https://"))):
+        errors["url"] = ["The article URL must start with http:// or https:// and be under 2,000 characters."]
+    title = normalise_line(draft.title or "")[:TITLE_MAX]
+    if errors:
+        raise Invalid(errors)
+    return key, body, name, email.lower(), url, title
+
+
+def find_commenter(site: Site, name: str, email: str, ip_hash: str) -> Commenter | None:
+    """The commenter a submission belongs to: by e-mail when given, else by the
+    same name from the same address hash. None for a first-time commenter."""
+    qs = Commenter.objects.filter(site=site)
+    if email:
+        return qs.filter(email=email).order_by("id").first()
+    return qs.filter(email="", name=name, ip_hash=ip_hash).order_by("id").first()
+
+
+def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) -> Submitted:
+    """Store a reader's comment as ``pending`` (``approved`` under post-moderation).
+
+    Raises ``Invalid`` (400) for bad fields or a parent outside the thread,
+    ``Forbidden`` (403) ``thread_closed`` / ``commenter_banned``. A filled-in
+    honeypot (``website``) is stored as ``spam``: accepted, never shown, and
+    visible to moderators in the spam queue.
+    """
+    now = now or timezone.now()
+    key, body, name, email, url, title = clean_draft(site, draft)
+    with transaction.atomic():
+        thread = Thread.objects.filter(site=site, key=key).first()
+        if thread is not None and thread.is_closed:
+            raise Forbidden("thread_closed", "Comments on this article are closed.")
+        parent = None
+        if draft.parent_id:
+            parent = (
+                Comment.objects.filter(public_id=str(draft.parent_id), thread=thread, status=Comment.Status.APPROVED)
+                .first()
+                if thread is not None
+                else None
+            )
+            if parent is None:
+                raise Invalid({"parent_id": ["There is no published comment with this id in this thread."]})
+        commenter = find_commenter(site, name, email, ip_hash)
+        if commenter is not None and commenter.is_banned(now):
+            raise Forbidden("commenter_banned", "You can no longer comment on this site.")
+        new_thread = thread is None
+        if thread is None:
+            thread, new_thread = Thread.objects.get_or_create(
+                site=site, key=key, defaults={"url": url, "title": title, "created_at": now}
+            )
+        if commenter is None:
+            commenter = Commenter.objects.create(site=site, name=name, email=email, ip_hash=ip_hash, created_at=now)
+        elif commenter.ip_hash != ip_hash or commenter.name != name:
+            Commenter.objects.filter(pk=commenter.pk).update(ip_hash=ip_hash, name=name)
+        comment = Comment(
+            site=site,
+            thread=thread,
+            parent=parent,
+            commenter=commenter,
+            author_name=name,
+            body=body,
+            created_at=now,
+            ip_hash=ip_hash,
+        )
+        if draft.website.strip():
+            comment.transition(Comment.Status.SPAM, now)
+        elif site.policy == Site.Policy.POST:
+            comment.transition(Comment.Status.APPROVED, now)
+        token = comment.issue_edit_token()
+        comment.save()
+        transaction.on_commit(lambda: comment_submitted.send(sender=Comment, comment=comment))
+        if new_thread or comment.status == Comment.Status.APPROVED:
+            thread_id = thread.pk
+            transaction.on_commit(lambda: thread_changed.send(sender=Thread, thread_id=thread_id))
+    return Submitted(comment=comment, edit_token=token)
+
+
+def author_edit(comment: Comment, token: str, body: str, now: datetime | None = None) -> Comment:
+    """Replace the text of the author's own pending comment, keeping a revision.
+
+    Raises ``CommentdeskError`` 401 ``invalid_token`` for a wrong token, 403
+    ``edit_closed`` once the site's edit window (minutes) has passed or the
+    comment was decided, ``Invalid`` for a bad body.
+    """
+    now = now or timezone.now()
+    if not comment.check_edit_token(token):
+        raise CommentdeskError(401, "invalid_token", "This edit token does not belong to the comment.")
+    site = comment.site
+    if comment.status != Comment.Status.PENDING:
+        raise Forbidden("edit_closed", "The comment was already decided by a moderator and can no longer be edited.")
+    if now > comment.created_at + timedelta(minutes=site.edit_window):
+        raise Forbidden("edit_closed", f"Comments can be edited for {site.edit_window} minutes only.")
+    errors: dict[str, list[str]] = {}
+    new_body = clean_body(body, site, "body", errors)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        if locked.status != Comment.Status.PENDING:
+            raise Forbidden("edit_closed", "The comment was already decided by a moderator.")
+        if locked.body != new_body:
+            CommentRevision.objects.create(
+                comment=locked, body=locked.body, created_at=now, editor=CommentRevision.Editor.AUTHOR
+            )
+            locked.body = new_body
+            locked.edited_at = now
+            locked.save(update_fields=["body", "edited_at"])
+    return locked

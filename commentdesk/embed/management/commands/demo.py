@@ -1,0 +1,61 @@
+"""``commentdesk demo``: migrate, create the demo site and a moderator, serve.
+
+Safe to run again: an existing site and moderator are kept (the password is
+printed only when the moderator is first created).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from commentdesk.embed.views import DEMO_SITE
+from commentdesk.moderation.models import Membership
+from commentdesk.sites.models import Site
+
+
+class Command(BaseCommand):
+    help = "Set up a demo installation (site 'demo', a moderator) and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--moderator", default="moderator", help="login name of the demo moderator")
+        parser.add_argument("--import-disqus", type=Path, action="append", default=[],
+                            help="a Disqus export to preload into the demo site (repeatable)")
+        parser.add_argument("--no-serve", action="store_true", help="set up only")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        host, port = options["host"], options["port"]
+        origins = sorted({f"http://{host}:{port}", f"http://127.0.0.1:{port}", f"http://localhost:{port}"})
+        site, created = Site.objects.get_or_create(
+            slug=DEMO_SITE,
+            defaults={"name": "The Lindenford Courier (demo)", "allowed_origins": origins,
+                      "terms_url": f"http://{host}:{port}/#terms"},
+        )
+        self.stdout.write(f"{'Created' if created else 'Kept'} site {site.slug}: {site.name}")
+        User = get_user_model()
+        name = options["moderator"]
+        user = User.objects.filter(username=name).first()
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = User.objects.create_user(username=name, password=password)
+            self.stdout.write(f"Moderator login: {name}")
+            self.stdout.write(f"Moderator password (shown once): {password}")
+        else:
+            self.stdout.write(f"Moderator {name} exists; reset its password with `commentdesk changepassword {name}`")
+        Membership.objects.get_or_create(user=user, site=site)
+        for path in options["import_disqus"]:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            call_command("import", "disqus", str(path), site=site.slug, stdout=self.stdout)
+        if options["no_serve"]:
+            return
+        self.stdout.write(f"Demo article: http://{host}:{port}/   Desk: http://{host}:{port}/desk/")
+        call_command("serve", host=host, port=port, stdout=self.stdout)

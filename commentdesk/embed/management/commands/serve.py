@@ -1,0 +1,26 @@
+"""``commentdesk serve [--host H] [--port P]``: serve the site with waitress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve commentdesk over HTTP with waitress (a production WSGI server)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from waitress import serve
+
+        from commentdesk.wsgi import application
+
+        host, port = options["host"], options["port"]
+        self.stdout.write(f"commentdesk serving on http://{host}:{port}/ (Ctrl+C stops)")
+        self.stdout.flush()
+        serve(application, host=host, port=port, threads=options["threads"], ident="commentdesk")

@@ -1,0 +1,220 @@
+"""Disqus XML export → records for :class:`commentdesk.importers.base.Writer`.
+
+Format: ``<disqus>`` holding ``<category>``, ``<thread dsq:id>`` and ``<post
+dsq:id>`` elements (https://help.disqus.com/en/articles/1717164-comments-export).
+The file is read twice, streaming with lxml's ``iterparse`` and each top-level
+element cleared after use, so memory stays flat: pass 1 collects threads, pass
+2 yields posts, so posts may come before or after their threads.
+
+Real exports are not always well-formed: junk before ``<?xml`` is skipped and
+libxml2's recover mode reads past broken markup; a post that still cannot be
+read (no id, no valid date, no known thread, a bad flag) is yielded as
+:class:`Skipped` with its line. Entities are never expanded, DTDs never loaded
+and the network never used (no XXE, no "billion laughs").
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from lxml import etree
+
+from commentdesk.comments.models import Comment
+from commentdesk.importers.base import CommentRecord, Dropped, Record, Skipped, ThreadRecord
+from commentdesk.lib.html_text import html_to_text
+from commentdesk.lib.text import normalise_thread_key
+
+DSQ = "{http://disqus.com/disqus-internals}"
+
+
+class LeadingJunkSkipper(io.RawIOBase):
+    """A byte stream that drops whatever comes before the first ``<`` of ``raw``
+    (a stray character before ``<?xml`` makes libxml2 give up at once)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        if not self.started:
+            while data and b"<" not in data:
+                data = self.raw.read(len(buffer))
+            if data:
+                data = data[data.index(b"<") :]
+                self.started = True
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def _top_level(path: Path) -> Iterator[tuple[str, etree._Element]]:
+    """Yield (local tag name, element) for each child of the root, then free it."""
+    with open(path, "rb") as fh:
+        context = etree.iterparse(
+            io.BufferedReader(LeadingJunkSkipper(fh)),
+            events=("end",),
+            recover=True,
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        for _event, element in context:
+            parent = element.getparent()
+            if parent is None or parent.getparent() is not None or not isinstance(element.tag, str):
+                continue
+            yield etree.QName(element).localname, element
+            element.clear()
+            while element.getprevious() is not None:
+                del parent[0]
+
+
+def _child(element: etree._Element, name: str) -> etree._Element | None:
+    for child in element:
+        if isinstance(child.tag, str) and etree.QName(child).localname == name:
+            return child
+    return None
+
+
+def _text(element: etree._Element, name: str) -> str:
+    child = _child(element, name)
+    return (child.text or "").strip() if child is not None else ""
+
+
+def _flag(element: etree._Element, name: str) -> bool:
+    """A Disqus boolean: ``true``/``false`` (missing = false); raises ValueError."""
+    value = _text(element, name).lower()
+    if value in ("", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise ValueError(f"<{name}> is {value!r}, not true or false")
+
+
+def _date(element: etree._Element) -> datetime:
+    """``createdAt`` as an aware datetime (UTC if no zone); raises ValueError."""
+    value = _text(element, "createdAt")
+    if not value:
+        raise ValueError("no <createdAt>")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid <createdAt> {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _ref(element: etree._Element, name: str) -> str:
+    child = _child(element, name)
+    return (child.get(f"{DSQ}id") or "").strip() if child is not None else ""
+
+
+def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
+    """Read a Disqus export at ``path``.
+
+    ``key_from``: ``link`` (default) keys threads by the article URL's path;
+    ``id`` by the Disqus identifier (``<id>``) when there is one. Threads with
+    the same key (one article under several hosts) become one thread.
+    Yields records, skips, and at the end how many posts of deleted threads were dropped.
+    """
+    deleted: set[str] = set()
+    known: set[str] = set()
+    for tag, element in _top_level(path):
+        if tag != "thread":
+            continue
+        source_id = (element.get(f"{DSQ}id") or "").strip()
+        link = _text(element, "link")
+        ident = _text(element, "id")
+        raw_key = ident if key_from == "id" and ident else (link or ident)
+        key = normalise_thread_key(raw_key) if raw_key else ""
+        if not source_id or not key:
+            what = "no dsq:id" if not source_id else "no <link> and no <id>"
+            yield Skipped(f"thread dsq:id={source_id or '?'}", element.sourceline, what)
+            continue
+        try:
+            if _flag(element, "isDeleted"):
+                deleted.add(source_id)
+                continue
+            closed = _flag(element, "isClosed")
+            created = _date(element) if _text(element, "createdAt") else None
+        except ValueError as exc:
+            yield Skipped(f"thread dsq:id={source_id}", element.sourceline, str(exc))
+            continue
+        known.add(source_id)
+        yield ThreadRecord(
+            source_id=source_id, key=key, url=link if link.startswith(("http://", "https://")) else "",
+            title=_text(element, "title"), is_closed=closed, created_at=created,
+        )
+    dropped = 0
+    for tag, element in _top_level(path):
+        if tag != "post":
+            continue
+        dsq_id = (element.get(f"{DSQ}id") or "").strip()
+        ident = _text(element, "id")
+        source_id = dsq_id or (f"id:{ident}" if ident else "")
+        name = f"post dsq:id={dsq_id}" if dsq_id else (f"post <id>{ident}</id>" if ident else "post without id")
+        thread_id = _ref(element, "thread")
+        if thread_id in deleted:
+            dropped += 1
+            continue
+        problems = []
+        if not source_id:
+            problems.append("no dsq:id and no <id>")
+        try:
+            created = _date(element)
+        except ValueError as exc:
+            problems.append(str(exc))
+        flags = {}
+        for flag in ("isDeleted", "isSpam", "isApproved"):
+            try:
+                flags[flag] = _flag(element, flag) if flag != "isApproved" or _text(element, flag) else True
+            except ValueError as exc:
+                problems.append(str(exc))
+        if not thread_id:
+            problems.append("no thread reference")
+        elif thread_id not in known:
+            problems.append(f"thread dsq:id={thread_id} is not in the file")
+        if problems:
+            yield Skipped(name, element.sourceline, "; ".join(problems))
+            continue
+        author = _child(element, "author")
+        author_name = _text(author, "name") if author is not None else ""
+        username = _text(author, "username") if author is not None else ""
+        email = _text(author, "email") if author is not None else ""
+        author_key = f"u:{username}" if username else (f"e:{email.lower()}" if email else f"n:{author_name}")
+        if flags["isSpam"]:
+            status = Comment.Status.SPAM
+        elif flags["isDeleted"]:
+            status = Comment.Status.REJECTED
+        elif not flags["isApproved"]:
+            status = Comment.Status.PENDING
+        else:
+            status = Comment.Status.APPROVED
+        message = _child(element, "message")
+        body = html_to_text(message.text or "") if message is not None else ""
+        if not body and status == Comment.Status.APPROVED:
+            yield Skipped(name, element.sourceline, "empty message")
+            continue
+        yield CommentRecord(
+            source_id=source_id,
+            thread_source_id=thread_id,
+            body=body,
+            created_at=created,
+            status=status,
+            author_name=author_name or username or "Anonymous",
+            author_key=author_key,
+            email=email if "@" in email else "",
+            ip=_text(element, "ipAddress"),
+            parent_source_id=_ref(element, "parent"),
+        )
+    if dropped:
+        yield Dropped(dropped)

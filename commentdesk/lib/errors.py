@@ -1,0 +1,61 @@
+"""The one error type the domain raises and the API renders (API.md's error shape).
+
+``{"error": {"code": "<machine_code>", "message": "<sentence>", "fields": {...}}}``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CommentdeskError(Exception):
+    """A refusal a client can act on.
+
+    ``status``: the HTTP status the API answers with (4xx); ``code``: the
+    machine code of API.md (``invalid``, ``thread_closed``…); ``fields``: for
+    validation errors, field name → list of problems; ``headers``: extra
+    response headers (``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.headers = headers or {}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON body of the error answer."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            error["fields"] = self.fields
+        return {"error": error}
+
+
+class Invalid(CommentdeskError):
+    """400 ``invalid`` with per-field problems."""
+
+    def __init__(self, fields: dict[str, list[str]], message: str = "The request is not valid.") -> None:
+        super().__init__(400, "invalid", message, fields)
+
+
+class NotFound(CommentdeskError):
+    """404 with a specific code (``unknown_site``, ``unknown_comment``…)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(404, code, message)
+
+
+class Forbidden(CommentdeskError):
+    """403 with a specific code (``thread_closed``, ``commenter_banned``…)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(403, code, message)

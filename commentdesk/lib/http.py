@@ -1,0 +1,107 @@
+"""HTTP plumbing shared by the API: request size limit, JSON error answers, CORS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from commentdesk.lib.errors import CommentdeskError
+
+
+def error_response(error: CommentdeskError) -> JsonResponse:
+    """Render ``error`` in API.md's shape with its status and headers."""
+    response = JsonResponse(error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False})
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 ``too_large`` to an API request whose declared body exceeds
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (64 KiB), before anything reads it. A body
+    without a length is still capped when Django reads it (RequestDataTooBig)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return error_response(too_large())
+        return self.get_response(request)
+
+
+def too_large() -> CommentdeskError:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+    return CommentdeskError(413, "too_large", f"The request body is over {limit} KiB.")
+
+
+READER_PREFIXES = ("/api/v1/threads/", "/api/v1/comments/", "/api/v1/sites/")
+CORS_HEADERS = "Content-Type, Idempotency-Key, Authorization, If-None-Match"
+
+
+class ReaderCorsMiddleware:
+    """CORS for the reader API, limited to each site's allowed origins.
+
+    A preflight (``OPTIONS``) from an allowed origin answers 204 with the
+    methods and headers the widget uses; a write from an origin the site does
+    not allow answers 403 ``origin_not_allowed`` before it reaches the view.
+    Moderation endpoints get no CORS headers at all (same-origin desk, or
+    server-side scripts with a token).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        origin = request.headers.get("Origin")
+        if not origin or not request.path.startswith(READER_PREFIXES) or origin == own_origin(request):
+            return self.get_response(request)
+        allowed = origin_allowed(request.path, origin)
+        if request.method == "OPTIONS":
+            response = HttpResponse(status=204)
+        elif allowed is False and request.method not in ("GET", "HEAD"):
+            response = error_response(
+                CommentdeskError(403, "origin_not_allowed", f"Pages on {origin} may not post to this site.")
+            )
+        else:
+            response = self.get_response(request)
+        if allowed is not False:
+            response["Access-Control-Allow-Origin"] = origin
+            response["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+            if request.method == "OPTIONS":
+                response["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
+                response["Access-Control-Allow-Headers"] = CORS_HEADERS
+                response["Access-Control-Max-Age"] = "600"
+        response["Vary"] = ", ".join(filter(None, [response.get("Vary"), "Origin"]))
+        return response
+
+
+def own_origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}" if request.get_host() else ""
+
+
+def origin_allowed(path: str, origin: str) -> bool | None:
+    """Whether the site a reader-API path belongs to allows ``origin``; None
+    when the path names no known site (the view then answers 404)."""
+    from commentdesk.comments.models import Comment
+    from commentdesk.sites.models import Site
+
+    parts = path.split("/")
+    site: Site | None
+    if len(parts) > 4 and parts[3] in ("threads", "sites"):
+        site = Site.objects.filter(slug=parts[4]).first()
+    elif len(parts) > 4 and parts[3] == "comments":
+        comment = Comment.objects.select_related("site").filter(public_id=parts[4]).first()
+        site = comment.site if comment else None
+    else:
+        site = None
+    if site is None:
+        return None
+    return site.allows_origin(origin)

@@ -1,0 +1,85 @@
+"""Plain-text normalisation of what readers write, and of thread keys.
+
+The rules are API.md's "Text handling": NFC, CRLF/CR → LF, control characters
+other than LF and TAB removed, bidi embedding/override/isolate characters
+removed. Bodies are never interpreted as HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote, unquote, urlsplit
+
+# U+202A..U+202E (embeddings and overrides) and U+2066..U+2069 (isolates): the
+# characters of the "Trojan Source" attacks (CVE-2021-42574). Marks such as
+# U+200E/U+200F stay: Arabic-script and Hebrew text needs them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Characters that draw nothing: a body made only of these (and whitespace) is empty.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0")
+
+_KEEP_CONTROLS = {"\n", "\t"}
+
+
+def normalise_body(text: str) -> str:
+    """Return ``text`` as commentdesk stores it.
+
+    NFC-normalised; ``\\r\\n`` and lone ``\\r`` become ``\\n``; control
+    characters (Unicode category Cc) other than LF and TAB, lone surrogates
+    (Cs) and bidi controls are removed; leading and trailing whitespace is
+    stripped. Nothing else changes: emoji, ZWJ sequences and Korean stay.
+
+    >>> normalise_body("a\\r\\nb\\u202e\\x00 ")
+    'a\\nb'
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = []
+    for ch in text:
+        if ch in _KEEP_CONTROLS:
+            kept.append(ch)
+            continue
+        if ch in BIDI_CONTROLS:
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs"):
+            continue
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept)).strip()
+
+
+def normalise_line(text: str) -> str:
+    """Normalise a one-line field (a name): as :func:`normalise_body`, with
+    every run of whitespace, newlines included, folded to one space."""
+    return re.sub(r"\s+", " ", normalise_body(text)).strip()
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` shows nothing: only whitespace and invisible characters."""
+    return all(ch.isspace() or ch in INVISIBLE or unicodedata.category(ch) == "Cf" for ch in text)
+
+
+def normalise_thread_key(key: str) -> str:
+    """Normalise a thread key (API.md, "Thread key normalisation").
+
+    A URL or a path loses scheme, host, query, fragment and trailing slash, and
+    its percent-encoding is normalised, so that all of these name one thread:
+
+    >>> normalise_thread_key("https://example.org/a/b/?utm=x#c")
+    '/a/b'
+    >>> normalise_thread_key("/a/%62/")
+    '/a/b'
+    >>> normalise_thread_key("/")
+    '/'
+
+    Any other key (a publisher's article id) is kept as given, stripped:
+
+    >>> normalise_thread_key(" article-123 ")
+    'article-123'
+    """
+    key = normalise_line(key)
+    if key.startswith("/") or "://" in key:
+        path = urlsplit(key).path if "://" in key else key.split("?", 1)[0].split("#", 1)[0]
+        path = quote(unquote(path), safe="/:@!$&'()*+,;=-._~")
+        path = re.sub(r"/{2,}", "/", path).rstrip("/")
+        return path or "/"
+    return key

@@ -1,0 +1,267 @@
+"""Moderators' decisions: the one entry point the desk, the API and commands call.
+
+Every function takes the acting user (never a request), checks their rights,
+and writes the change and its audit-log entry in one transaction; readers'
+snapshots are refreshed after the commit (``comments.signals.thread_changed``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
+from commentdesk.comments.signals import thread_changed
+from commentdesk.comments.submission import clean_body
+from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
+from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
+from commentdesk.moderation.permissions import User, can_moderate
+from commentdesk.sites.models import Site
+
+MAX_BULK = 500
+
+# action → status the comments end in
+ACTIONS = {
+    "approve": Comment.Status.APPROVED,
+    "reject": Comment.Status.REJECTED,
+    "spam": Comment.Status.SPAM,
+    "restore": Comment.Status.PENDING,
+}
+NEEDS_REASON = {"reject", "spam"}
+
+
+def check_reason(site: Site, reason: str, required: bool, field: str = "reason") -> str:
+    """Validate a Terms-of-Use reason code against the site's list; raises ``Invalid``."""
+    reason = (reason or "").strip()
+    if not reason:
+        if required:
+            raise Invalid({field: ["A reason code from the site's list is required."]})
+        return ""
+    if reason not in site.reason_codes:
+        raise Invalid({field: [f"Unknown reason {reason!r}; use one of: {', '.join(site.reason_codes)}."]})
+    return reason
+
+
+def actor_name(user: User) -> str:
+    return user.get_username() if user.is_authenticated else "system"
+
+
+def _refresh_after_commit(thread_ids: set[int]) -> None:
+    for thread_id in sorted(thread_ids):
+        transaction.on_commit(lambda t=thread_id: thread_changed.send(sender=Thread, thread_id=t))
+
+
+def decide(
+    site: Site,
+    comment_ids: Sequence[str],
+    action: str,
+    moderator: User,
+    reason: str = "",
+    note: str = "",
+    now: datetime | None = None,
+) -> list[Comment]:
+    """Apply ``action`` (approve, reject, spam, restore) to up to 500 comments of ``site``.
+
+    All or nothing: raises ``Invalid`` (400) for a bad action, reason or list,
+    ``NotFound`` (404 ``unknown_comment``) when any id is unknown or belongs to
+    another site, 403 ``forbidden`` without rights; nothing changes then.
+    Returns the comments in the order given. Resolves open flags of each comment.
+    A comment already in the target status is left as it is and not logged again.
+    """
+    now = now or timezone.now()
+    if not can_moderate(moderator, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    if action not in ACTIONS:
+        raise Invalid({"action": [f"Unknown action {action!r}; use approve, reject, spam or restore."]})
+    reason = check_reason(site, reason, required=action in NEEDS_REASON)
+    ids = list(dict.fromkeys(str(i) for i in comment_ids))
+    if not ids:
+        raise Invalid({"comment_ids": ["Give at least one comment id."]})
+    if len(ids) > MAX_BULK:
+        raise Invalid({"comment_ids": [f"At most {MAX_BULK} comments in one decision."]})
+    target = ACTIONS[action]
+    with transaction.atomic():
+        found = {
+            c.public_id: c
+            for c in Comment.objects.select_for_update().filter(site=site, public_id__in=ids)
+        }
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound("unknown_comment", f"No comment of this site has the id(s): {', '.join(missing[:10])}.")
+        changed_threads: set[int] = set()
+        entries = []
+        changed = []
+        for public_id in ids:
+            comment = found[public_id]
+            if comment.status == target:
+                continue
+            previous = comment.transition(target, now)
+            changed.append(comment)
+            if Comment.Status.APPROVED in (previous, target):
+                changed_threads.add(comment.thread_id)
+            entries.append(
+                AuditLogEntry(
+                    site=site,
+                    created_at=now,
+                    actor=moderator if moderator.is_authenticated else None,
+                    actor_name=actor_name(moderator),
+                    action=action,
+                    comment=comment,
+                    comment_public_id=comment.public_id,
+                    commenter_id=comment.commenter_id,
+                    from_status=previous,
+                    to_status=target,
+                    reason=reason,
+                    note=note,
+                )
+            )
+        Comment.objects.bulk_update(changed, ["status", "decided_at", "published_at"], batch_size=500)
+        AuditLogEntry.objects.bulk_create(entries, batch_size=500)
+        Flag.objects.filter(comment__in=[c.pk for c in found.values()], resolved_at__isnull=True).update(
+            resolved_at=now
+        )
+        _refresh_after_commit(changed_threads)
+    return [found[i] for i in ids]
+
+
+def edit(
+    comment: Comment, body: str, moderator: User, reason: str, note: str = "", now: datetime | None = None
+) -> Comment:
+    """A moderator's edit under the Terms of Use: keeps the earlier text as a
+    revision, marks the comment ``edited_by_moderator`` and logs before/after.
+
+    ``reason`` is a code of the site's list (required). Raises ``Invalid`` for a
+    bad body or reason, 403 ``forbidden`` without rights.
+    """
+    now = now or timezone.now()
+    site = comment.site
+    if not can_moderate(moderator, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    errors: dict[str, list[str]] = {}
+    new_body = clean_body(body or "", site, "body", errors)
+    if errors:
+        raise Invalid(errors)
+    reason = check_reason(site, reason, required=True)
+    with transaction.atomic():
+        locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        before = locked.body
+        if before == new_body:
+            return locked
+        CommentRevision.objects.create(
+            comment=locked,
+            body=before,
+            created_at=now,
+            editor=CommentRevision.Editor.MODERATOR,
+            editor_user=moderator if moderator.is_authenticated else None,
+            reason=reason,
+        )
+        locked.body = new_body
+        locked.edited_by_moderator = True
+        locked.save(update_fields=["body", "edited_by_moderator"])
+        AuditLogEntry.objects.create(
+            site=site,
+            created_at=now,
+            actor=moderator if moderator.is_authenticated else None,
+            actor_name=actor_name(moderator),
+            action=AuditLogEntry.Action.EDIT,
+            comment=locked,
+            comment_public_id=locked.public_id,
+            commenter_id=locked.commenter_id,
+            from_status=locked.status,
+            to_status=locked.status,
+            reason=reason,
+            note=note,
+            before_text=before,
+            after_text=new_body,
+        )
+        if locked.status == Comment.Status.APPROVED:
+            _refresh_after_commit({locked.thread_id})
+    return locked
+
+
+def ban(
+    site: Site,
+    commenter_id: str,
+    moderator: User,
+    reason: str,
+    until: datetime | None = None,
+    reject_pending: bool = False,
+    note: str = "",
+    now: datetime | None = None,
+) -> Ban:
+    """Ban a commenter of ``site`` (permanently when ``until`` is None); their new
+    submissions get 403 ``commenter_banned``. With ``reject_pending`` their
+    pending comments are rejected with the same reason, in the same transaction.
+
+    Raises ``NotFound`` (404 ``unknown_commenter``), ``Invalid`` for a bad reason
+    or an ``until`` in the past, 403 ``forbidden`` without rights.
+    """
+    now = now or timezone.now()
+    if not can_moderate(moderator, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    reason = check_reason(site, reason, required=True)
+    if until is not None and until <= now:
+        raise Invalid({"until": ["A ban must end in the future (or give null for a permanent ban)."]})
+    with transaction.atomic():
+        commenter = Commenter.objects.select_for_update().filter(site=site, public_id=commenter_id).first()
+        if commenter is None:
+            raise NotFound("unknown_commenter", f"No commenter of this site has the id {commenter_id!r}.")
+        record = Ban.objects.create(
+            site=site,
+            commenter=commenter,
+            reason=reason,
+            note=note,
+            until=until,
+            created_by=moderator if moderator.is_authenticated else None,
+            created_at=now,
+        )
+        commenter.banned_at = now
+        commenter.banned_until = until
+        commenter.save(update_fields=["banned_at", "banned_until"])
+        AuditLogEntry.objects.create(
+            site=site,
+            created_at=now,
+            actor=moderator if moderator.is_authenticated else None,
+            actor_name=actor_name(moderator),
+            action=AuditLogEntry.Action.BAN,
+            commenter=commenter,
+            reason=reason,
+            note=note if until is None else f"until {until.isoformat()} {note}".strip(),
+        )
+        if reject_pending:
+            pending = list(
+                commenter.comments.filter(status=Comment.Status.PENDING).values_list("public_id", flat=True)
+            )
+            for start in range(0, len(pending), MAX_BULK):
+                decide(site, pending[start : start + MAX_BULK], "reject", moderator, reason, "ban", now)
+    return record
+
+
+def flag(comment_id: str, reason: str, note: str, ip_hash: str, now: datetime | None = None) -> Flag:
+    """A reader's report of an approved comment (it stays published).
+
+    Raises ``NotFound`` (404 ``unknown_comment``) for an unknown or unpublished
+    comment, ``Invalid`` for a bad reason or a note over 500 characters. A
+    second report from the same address hash for the same reason adds nothing.
+    """
+    from commentdesk.lib.text import normalise_body
+
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if reason not in Flag.Reason.values:
+        errors["reason"] = [f"Use one of: {', '.join(Flag.Reason.values)}."]
+    note = normalise_body(note or "")
+    if len(note) > 500:
+        errors["note"] = ["The note is over 500 characters."]
+    comment = Comment.objects.approved().filter(public_id=comment_id).first()
+    if comment is None:
+        raise NotFound("unknown_comment", "There is no published comment with this id.")
+    if errors:
+        raise Invalid(errors)
+    existing = Flag.objects.filter(comment=comment, reason=reason, ip_hash=ip_hash, resolved_at__isnull=True).first()
+    if existing is not None:
+        return existing
+    return Flag.objects.create(comment=comment, reason=reason, note=note, ip_hash=ip_hash, created_at=now)

@@ -1,0 +1,58 @@
+"""``commentdesk createmoderator NAME --site SLUG [--print-token]``"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from commentdesk.moderation.models import APIToken, Membership
+from commentdesk.sites.models import Site
+
+
+class Command(BaseCommand):
+    help = ("Create a moderator (or give an existing user rights) on one or more sites. "
+            "With --print-token the last line printed is a new API token.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("--site", action="append", required=True, dest="sites", help="site slug (repeatable)")
+        parser.add_argument("--admin", action="store_true", help="site admin role instead of moderator")
+        parser.add_argument("--email", default="")
+        parser.add_argument("--password", action="store_true",
+                            help="generate a password and print it once (else set one with `commentdesk changepassword`)")
+        parser.add_argument("--print-token", action="store_true", help="issue an API token and print it last")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sites = []
+        for slug in options["sites"]:
+            site = Site.objects.filter(slug=slug).first()
+            if site is None:
+                raise CommandError(f"There is no site {slug!r}; create it with `commentdesk createsite`.")
+            sites.append(site)
+        User = get_user_model()
+        with transaction.atomic():
+            user, created = User.objects.get_or_create(username=options["name"], defaults={"email": options["email"]})
+            password = None
+            if options["password"] or created:
+                if options["password"]:
+                    password = secrets.token_urlsafe(12)
+                    user.set_password(password)
+                else:
+                    user.set_unusable_password()
+                user.save()
+            role = Membership.Role.ADMIN if options["admin"] else Membership.Role.MODERATOR
+            for site in sites:
+                Membership.objects.update_or_create(user=user, site=site, defaults={"role": role})
+            token = APIToken.issue(user, label="createmoderator") if options["print_token"] else None
+        slugs = ", ".join(s.slug for s in sites)
+        self.stdout.write(f"{'Created' if created else 'Updated'} {role} {user.get_username()} on {slugs}")
+        if password:
+            self.stdout.write(f"Password (shown once): {password}")
+        elif created:
+            self.stdout.write(f"No password yet: set one with `commentdesk changepassword {user.get_username()}`")
+        if token:
+            self.stdout.write(token)

@@ -1,0 +1,42 @@
+"""Who may moderate what: membership of a site, or superuser."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from commentdesk.lib.errors import CommentdeskError, NotFound
+from commentdesk.moderation.models import Membership
+from commentdesk.sites.models import Site
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def moderated_sites(user: User) -> QuerySet[Site]:
+    """The sites ``user`` may moderate (all for a superuser, none when anonymous)."""
+    if not user.is_authenticated or not user.is_active:
+        return Site.objects.none()
+    return Membership.objects.sites_for(user)
+
+
+def can_moderate(user: User, site: Site) -> bool:
+    """True when ``user`` has desk rights on ``site``."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return Membership.objects.filter(user=user, site=site).exists()
+
+
+def site_for_moderator(user: User, slug: str) -> Site:
+    """The site ``slug`` if ``user`` may moderate it.
+
+    Raises 404 ``unknown_site`` when it does not exist, 403 ``forbidden`` when
+    it exists but ``user`` has no rights on it.
+    """
+    site = Site.objects.filter(slug=slug).first()
+    if site is None:
+        raise NotFound("unknown_site", f"There is no site {slug!r}.")
+    if not can_moderate(user, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    return site

@@ -1,0 +1,252 @@
+"""Django settings for commentdesk: the only module that reads the environment.
+
+Every setting that an operator may change is listed in ``SETTINGS_DOC`` below
+with its default and meaning (``commentdesk/tests/test_docs.py`` fails when one
+is missing from the README).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("COMMENTDESK_VAR_DIR", Path.cwd() / "var")).resolve()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Read a boolean variable: ``1/true/yes/on`` are true, anything else false."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer variable; raises ``ValueError`` naming it when malformed."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_secret(name: str) -> str | None:
+    """Read a secret from ``NAME`` or from the file named by ``NAME_FILE``."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return None
+
+
+def stored_secret(filename: str) -> str:
+    """Return a random secret kept in ``VAR_DIR/filename``, creating it once (mode 0600)."""
+    path = VAR_DIR / filename
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(50)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+SECRET_KEY = env_secret("COMMENTDESK_SECRET_KEY") or stored_secret("secret_key")
+# A second key, used only to hash readers' IP addresses (HMAC-SHA256), so the raw
+# address is never stored and rotating it unlinks old hashes from new ones.
+IP_HASH_KEY = env_secret("COMMENTDESK_IP_HASH_KEY") or SECRET_KEY
+DEBUG = env_bool("COMMENTDESK_DEBUG", False)
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("COMMENTDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("COMMENTDESK_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "commentdesk.sites",
+    "commentdesk.comments",
+    "commentdesk.moderation",
+    "commentdesk.publishing",
+    "commentdesk.importers",
+    "commentdesk.embed",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "commentdesk.lib.http.RequestSizeLimitMiddleware",
+    "commentdesk.lib.http.ReaderCorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "commentdesk.urls"
+WSGI_APPLICATION = "commentdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'commentdesk.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers go on while a moderator's decision is written; a busy
+    # timeout (seconds) rides out short write locks instead of failing.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    if DATABASES["default"]["NAME"] != ":memory:":
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHE_URL = os.environ.get("COMMENTDESK_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("COMMENTDESK_CACHE_PREFIX", "commentdesk"),
+            "TIMEOUT": None,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "commentdesk",
+            "TIMEOUT": None,
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("COMMENTDESK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "desk:login"
+LOGIN_REDIRECT_URL = "desk:home"
+LOGOUT_REDIRECT_URL = "desk:login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "Korean")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# The request size limit of the API (bytes): API.md answers 413 above it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+from django.utils.csp import CSP  # noqa: E402
+
+# Nothing from a third party: every script, style and request stays on this host.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+}
+
+EMAIL_BACKEND = os.environ.get("COMMENTDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+# --- commentdesk's own settings -------------------------------------------------
+# Reader API: seconds a client or CDN may keep a thread answer before revalidating.
+COMMENTS_CACHE_MAX_AGE = env_int("COMMENTS_CACHE_MAX_AGE", 10)
+# Basic rate limit of submissions: at most N comments per IP hash and site per window.
+COMMENTS_RATE_LIMIT = env_int("COMMENTS_RATE_LIMIT", 10)
+COMMENTS_RATE_WINDOW = env_int("COMMENTS_RATE_WINDOW", 60)
+# How long (seconds) an Idempotency-Key's first answer is replayed.
+COMMENTS_IDEMPOTENCY_TTL = 24 * 3600
+# Trust X-Forwarded-For's last hop for the reader's address (behind a proxy only).
+COMMENTS_TRUST_X_FORWARDED_FOR = env_bool("COMMENTS_TRUST_X_FORWARDED_FOR", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("COMMENTDESK_LOG_LEVEL", "WARNING")},
+}
+
+# Operator-facing settings, their defaults and meaning (README lists each).
+SETTINGS_DOC = {
+    "DATABASE_URL": "database; default the SQLite file var/commentdesk.sqlite3",
+    "COMMENTDESK_SECRET_KEY": "Django secret key; generated into var/secret_key when absent",
+    "COMMENTDESK_IP_HASH_KEY": "key of the HMAC that replaces readers' IP addresses; default the secret key",
+    "COMMENTDESK_DEBUG": "Django debug mode; default off",
+    "COMMENTDESK_VAR_DIR": "where the SQLite file and secrets live; default ./var",
+    "COMMENTDESK_ALLOWED_HOSTS": "host names served; default 127.0.0.1,localhost,[::1]",
+    "COMMENTDESK_CSRF_TRUSTED_ORIGINS": "origins trusted for the desk's forms behind a proxy",
+    "COMMENTDESK_CACHE_URL": "redis://… for a shared cache; default local memory",
+    "COMMENTDESK_CACHE_PREFIX": "key prefix in a shared cache; default commentdesk",
+    "COMMENTDESK_TASKS_BACKEND": "Django tasks backend; default the database backend",
+    "COMMENTDESK_EMAIL_BACKEND": "Django e-mail backend; default console",
+    "COMMENTDESK_LOG_LEVEL": "log level; default WARNING",
+    "COMMENTS_CACHE_MAX_AGE": "seconds in Cache-Control of reader answers; default 10",
+    "COMMENTS_RATE_LIMIT": "comments per IP hash, site and window; default 10",
+    "COMMENTS_RATE_WINDOW": "rate-limit window in seconds; default 60",
+    "COMMENTS_TRUST_X_FORWARDED_FOR": "take the reader's address from X-Forwarded-For; default off",
+}

@@ -1,0 +1,13 @@
+"""URL map: the API, the desk, the widget and demo page, and Django's admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from commentdesk.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("desk/", include("commentdesk.moderation.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("commentdesk.embed.urls")),
+]
