@@ -179,7 +179,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Static files are served from the apps by WhiteNoise; set a root only for collectstatic.
+STATIC_ROOT = os.environ.get("COMMENTDESK_STATIC_ROOT") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -211,7 +212,11 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
 }
 
-EMAIL_BACKEND = os.environ.get("COMMENTDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get("COMMENTDESK_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+    }
+}
 
 # --- commentdesk's own settings -------------------------------------------------
 # Reader API: seconds a client or CDN may keep a thread answer before revalidating.
@@ -240,6 +245,7 @@ SETTINGS_DOC = {
     "COMMENTDESK_VAR_DIR": "where the SQLite file and secrets live; default ./var",
     "COMMENTDESK_ALLOWED_HOSTS": "host names served; default 127.0.0.1,localhost,[::1]",
     "COMMENTDESK_CSRF_TRUSTED_ORIGINS": "origins trusted for the desk's forms behind a proxy",
+    "COMMENTDESK_STATIC_ROOT": "target of `commentdesk collectstatic` (for a CDN or nginx); default unset",
     "COMMENTDESK_CACHE_URL": "redis://… for a shared cache; default local memory",
     "COMMENTDESK_CACHE_PREFIX": "key prefix in a shared cache; default commentdesk",
     "COMMENTDESK_TASKS_BACKEND": "Django tasks backend; default the database backend",

@@ -1,0 +1,133 @@
+"""``commentdesk import disqus``: every shared Disqus export, counts, statuses, nesting."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from commentdesk.comments.models import Comment, Thread
+from commentdesk.moderation.models import AuditLogEntry
+from commentdesk.sites.models import Site
+
+DATA = Path(__file__).parent / "data"
+
+
+def run_import(site: Site, name: str | Path, *extra: str) -> str:
+    out = io.StringIO()
+    call_command("import", "disqus", str(DATA / name), "--site", site.slug, *extra, stdout=out)
+    return out.getvalue()
+
+
+def visible(client: Client, site: Site, key: str) -> list[dict]:
+    response = client.get(f"/api/v1/threads/{site.slug}/comments", {"key": key})
+    assert response.status_code == 200
+    return response.json()["comments"]
+
+
+@pytest.mark.django_db
+def test_isso_export_threads_replies_deleted_and_orphans(site: Site, client: Client) -> None:
+    """Threads keyed by link path, one reply level, a deleted post kept as rejected, orphans named."""
+    out = run_import(site, "isso-disqus.xml")
+    assert "comments: 5 imported (4 approved, 0 pending, 1 rejected/deleted, 0 spam), 2 replies" in out
+    assert "thread dsq:id=3 at line 28: no <link> and no <id>" in out
+    assert "post dsq:id=6 at line 66: thread dsq:id=1337 is not in the file" in out
+    assert set(Thread.objects.filter(site=site).values_list("key", flat=True)) == {
+        "/", "/blog/2013/02/12/redacted/index.html"
+    }
+    root = visible(client, site, "http://example.org/")
+    assert [c["body"] for c in root] == ["...", "Hello, World.", "Hello, World."]
+    first, reply, orphan_reply = root
+    assert reply["parent_id"] == first["id"] and first["reply_count"] == 1
+    # post 11 replies to the deleted post 9: linked in the database, never pointing at it for readers
+    assert orphan_reply["parent_id"] is None
+    deleted = Comment.objects.get(site=site, import_id="9")
+    assert deleted.status == Comment.Status.REJECTED
+    assert Comment.objects.get(site=site, import_id="11").parent_id == deleted.pk
+    assert [c["body"] for c in visible(client, site, "/blog/2013/02/12/redacted/index.html")] == [
+        "Message from thread with empty title and id"
+    ]
+
+
+@pytest.mark.django_db
+def test_malformed_radio_t_export_recovers_and_names_the_broken_post(site: Site, client: Client) -> None:
+    """Junk before <?xml and an unquoted attribute are survived; the broken post is skipped by name."""
+    out = run_import(site, "remark42-disqus.xml")
+    assert "skipped 1: post dsq:id=x299986073 at line 135: invalid <createdAt> '2011-x09-30T22:48:43Z'" in out
+    assert "<isSpam> is '123', not true or false" in out
+    assert "comments: 5 imported (4 approved, 0 pending, 0 rejected/deleted, 1 spam)" in out
+    closed = Thread.objects.get(site=site, key="/p/2011/03/05/podcast-229")
+    assert closed.is_closed and closed.title == "Радио-Т: Радио-Т 229"
+    bodies = [c["body"] for c in visible(client, site, "https://radio-t.com/p/2011/03/05/podcast-229/")]
+    assert bodies[0] == "The quick brown fox jumps over the lazy dog.\n\nsome link (https://https://radio-t.com)"
+    assert "some ugly spam" not in bodies and len(bodies) == 2
+    assert Comment.objects.get(site=site, import_id="299986073").status == Comment.Status.SPAM
+    # the post without dsq:id but with an <id> is kept under that id
+    assert Comment.objects.filter(site=site, import_id="id:12345678890").exists()
+    gae = Comment.objects.get(site=site, import_id="299986072").body
+    assert "Google App Engine скоро выходит из превью статуса.\n\nСейчас письмо" in gae
+    assert "99.95% uptime SLA.\nБудут Премьер" in gae
+
+
+@pytest.mark.django_db
+def test_posts_of_a_deleted_thread_are_dropped(site: Site) -> None:
+    """A thread with isDeleted=true and its posts are not imported, and the summary says how many."""
+    out = run_import(site, "remark42-disqus-deleted-thread.xml")
+    assert "3 dropped with deleted threads" in out
+    assert not Thread.objects.filter(site=site, key="/p/2011/03/05/podcast-229").exists()
+    assert Comment.objects.filter(site=site).count() == 2
+
+
+@pytest.mark.django_db
+def test_reimport_adds_nothing(site: Site) -> None:
+    """Running the same import twice is idempotent (keyed by source ids)."""
+    run_import(site, "isso-disqus.xml")
+    before = sorted(Comment.objects.values_list("import_id", "status", "body"))
+    out = run_import(site, "isso-disqus.xml")
+    assert "comments: 0 imported" in out and "5 already present" in out
+    assert sorted(Comment.objects.values_list("import_id", "status", "body")) == before
+
+
+@pytest.mark.django_db
+def test_import_writes_one_audit_entry_and_hashes_addresses(site: Site) -> None:
+    run_import(site, "remark42-disqus.xml")
+    entry = AuditLogEntry.objects.get(site=site)
+    assert entry.action == "import" and entry.actor_name == "import:disqus"
+    hashes = set(Comment.objects.values_list("ip_hash", flat=True))
+    assert "178.178.178.178" not in hashes and all(len(h) == 32 for h in hashes)
+
+
+@pytest.mark.django_db
+def test_dry_run_stores_nothing(site: Site) -> None:
+    out = run_import(site, "isso-disqus.xml", "--dry-run")
+    assert out.startswith("Dry run, nothing stored")
+    assert not Comment.objects.exists() and not Thread.objects.exists()
+
+
+@pytest.mark.django_db
+def test_entities_are_not_expanded(site: Site, tmp_path: Path) -> None:
+    """An external entity (XXE) in a post is never resolved into the comment's text."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    evil = tmp_path / "evil.xml"
+    evil.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">'
+        '<thread dsq:id="1"><link>https://e.org/a</link><title>t</title></thread>'
+        '<post dsq:id="2"><message>hi &x;</message><createdAt>2020-01-01T00:00:00Z</createdAt>'
+        '<author><name>n</name></author><thread dsq:id="1"/></post></disqus>'
+    )
+    run_import(site, evil)
+    assert "TOP SECRET" not in "".join(Comment.objects.values_list("body", flat=True))
+
+
+@pytest.mark.django_db
+def test_unknown_site_and_missing_file_are_errors(site: Site) -> None:
+    with pytest.raises(CommandError, match="no site 'nope'"):
+        call_command("import", "disqus", str(DATA / "isso-disqus.xml"), "--site", "nope")
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import", "disqus", str(DATA / "missing.xml"), "--site", site.slug)

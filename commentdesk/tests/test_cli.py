@@ -1,0 +1,79 @@
+"""The ``commentdesk`` console script runs a whole installation from DATABASE_URL."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from commentdesk.moderation.models import APIToken, Membership
+from commentdesk.sites.models import Site
+
+DATA = Path(__file__).resolve().parents[1] / "importers" / "tests" / "data"
+
+
+def commentdesk_exe() -> str:
+    exe = Path(sys.executable).with_name("commentdesk")
+    return str(exe) if exe.exists() else shutil.which("commentdesk") or "commentdesk"
+
+
+def test_console_script_in_a_temporary_directory(tmp_path: Path) -> None:
+    """migrate, createsite, createmoderator --print-token and import work on a fresh SQLite file."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "COMMENTDESK_VAR_DIR": str(tmp_path)}
+
+    def run(*args: str) -> str:
+        done = subprocess.run([commentdesk_exe(), *args], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("migrate", "--verbosity", "0")
+    assert "Created site paper" in run("createsite", "paper", "--name", "Paper", "--origin", "https://paper.example")
+    out = run("createmoderator", "ed", "--site", "paper", "--print-token").strip().splitlines()
+    assert out[-1].startswith("cdt_") and len(out[-1]) > 30
+    summary = run("import", "disqus", str(DATA / "isso-disqus.xml"), "--site", "paper")
+    assert "comments: 5 imported" in summary
+    assert (tmp_path / "db.sqlite3").exists() and (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.django_db
+def test_createsite_validates_origins() -> None:
+    with pytest.raises(CommandError, match="not an origin"):
+        call_command("createsite", "bad", "--name", "Bad", "--origin", "news.example/path", stdout=io.StringIO())
+    assert not Site.objects.filter(slug="bad").exists()
+
+
+@pytest.mark.django_db
+def test_createmoderator_token_authenticates(site: Site, client) -> None:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    call_command("createmoderator", "desk-ko", "--site", "demo", "--print-token", stdout=out)
+    token = out.getvalue().strip().splitlines()[-1]
+    assert APIToken.objects.filter(token_hash=APIToken.digest(token)).exists()
+    assert Membership.objects.filter(user__username="desk-ko", site=site).exists()
+    response = client.get("/api/v1/moderation/demo/queue", headers={"Authorization": f"Token {token}"})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_createmoderator_unknown_site() -> None:
+    with pytest.raises(CommandError, match="no site 'nope'"):
+        call_command("createmoderator", "x", "--site", "nope", stdout=io.StringIO())
+    assert not User.objects.filter(username="x").exists()
+
+
+@pytest.mark.django_db
+def test_demo_prints_the_password_once() -> None:
+    first, second = io.StringIO(), io.StringIO()
+    call_command("demo", "--no-serve", stdout=first)
+    call_command("demo", "--no-serve", stdout=second)
+    password = first.getvalue().split("Moderator password (shown once): ")[1].split()[0]
+    assert User.objects.get(username="moderator").check_password(password)
+    assert "shown once" not in second.getvalue()
+    assert Site.objects.get(slug="demo").allowed_origins
