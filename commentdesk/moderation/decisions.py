@@ -68,8 +68,10 @@ def decide(
     All or nothing: raises ``Invalid`` (400) for a bad action, reason or list,
     ``NotFound`` (404 ``unknown_comment``) when any id is unknown or belongs to
     another site, 403 ``forbidden`` without rights; nothing changes then.
-    Returns the comments in the order given. Resolves open flags of each comment.
-    A comment already in the target status is left as it is and not logged again.
+    Returns the comments in the order given. Resolves open reader flags of each
+    comment; approving a flagged, published comment keeps it and is logged. A
+    comment already in the target status without open flags is left alone and
+    not logged again.
     """
     now = now or timezone.now()
     if not can_moderate(moderator, site):
@@ -91,15 +93,22 @@ def decide(
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound("unknown_comment", f"No comment of this site has the id(s): {', '.join(missing[:10])}.")
+        flagged = set(
+            Flag.objects.filter(comment__in=[c.pk for c in found.values()], resolved_at__isnull=True)
+            .values_list("comment_id", flat=True)
+        )
         changed_threads: set[int] = set()
         entries = []
         changed = []
         for public_id in ids:
             comment = found[public_id]
-            if comment.status == target:
+            if comment.status == target and comment.pk not in flagged:
                 continue
-            previous = comment.transition(target, now)
-            changed.append(comment)
+            if comment.status == target:
+                previous = comment.status  # keeping a flagged comment is a decision too
+            else:
+                previous = comment.transition(target, now)
+                changed.append(comment)
             if Comment.Status.APPROVED in (previous, target):
                 changed_threads.add(comment.thread_id)
             entries.append(
@@ -120,9 +129,7 @@ def decide(
             )
         Comment.objects.bulk_update(changed, ["status", "decided_at", "published_at"], batch_size=500)
         AuditLogEntry.objects.bulk_create(entries, batch_size=500)
-        Flag.objects.filter(comment__in=[c.pk for c in found.values()], resolved_at__isnull=True).update(
-            resolved_at=now
-        )
+        Flag.objects.filter(comment__in=flagged, resolved_at__isnull=True).update(resolved_at=now)
         _refresh_after_commit(changed_threads)
     return [found[i] for i in ids]
 

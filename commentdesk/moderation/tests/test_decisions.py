@@ -124,3 +124,17 @@ def test_republishing_keeps_the_first_publication_time(site: Site, moderator: Us
     decide(site, [comment.public_id], "approve", moderator)
     comment.refresh_from_db()
     assert comment.published_at == first
+
+
+@pytest.mark.django_db
+def test_keeping_a_flagged_comment_resolves_its_flags_and_is_logged(site: Site, moderator: User) -> None:
+    from commentdesk.moderation.models import Flag
+
+    comment = CommentFactory(thread__site=site, status="approved")
+    Flag.objects.create(comment=comment, reason="abusive")
+    decide(site, [comment.public_id], "approve", moderator, note="fair criticism")
+    assert not Flag.objects.filter(resolved_at__isnull=True).exists()
+    entry = AuditLogEntry.objects.get()
+    assert (entry.from_status, entry.to_status, entry.note) == ("approved", "approved", "fair criticism")
+    decide(site, [comment.public_id], "approve", moderator)
+    assert AuditLogEntry.objects.count() == 1
