@@ -12,4 +12,5 @@ urlpatterns = [
     path("<slug:site>/decide/", views.decide, name="decide"),
     path("<slug:site>/comments/<str:comment_id>/edit/", views.edit, name="edit"),
     path("<slug:site>/audit/", views.audit_log, name="audit"),
+    path("<slug:site>/audit.csv", views.audit_csv, name="audit_csv"),
 ]

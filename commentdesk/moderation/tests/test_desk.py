@@ -121,3 +121,26 @@ def test_foreign_comment_cannot_be_edited_through_own_site(desk: Client, site: S
     response = desk.post(f"/desk/demo/comments/{foreign.public_id}/edit/", {"body": "x", "reason": "other"})
     assert response.status_code == 404
     assert Comment.objects.get(pk=foreign.pk).body == "theirs"
+
+
+@pytest.mark.django_db
+def test_audit_log_csv_export_filters_and_defuses_formulas(desk: Client, site: Site, moderator: User) -> None:
+    import csv
+    import io
+
+    from commentdesk.moderation.decisions import decide
+
+    a, b = CommentFactory(thread__site=site), CommentFactory(thread__site=site)
+    decide(site, [a.public_id], "reject", moderator, reason="spam", note="=HYPERLINK(\"x\")")
+    decide(site, [b.public_id], "approve", moderator)
+    response = desk.get("/desk/demo/audit.csv?action=reject")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][:3] == ["created_at", "actor_name", "action"]
+    assert len(rows) == 2 and rows[1][2] == "reject" and rows[1][3] == a.public_id
+    assert rows[1][7] == "'=HYPERLINK(\"x\")"
+
+
+@pytest.mark.django_db
+def test_audit_csv_of_another_site_is_forbidden(desk: Client, other_site: Site) -> None:
+    assert desk.get("/desk/other/audit.csv").status_code == 403
