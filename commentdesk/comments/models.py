@@ -71,6 +71,8 @@ class Commenter(models.Model):
     email_verified = models.BooleanField(default=False)
     ip_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set by moderators: with the site's trusted_skip_premoderation, published at once.
+    trusted = models.BooleanField(default=False)
     # Kept by moderation.bans; the Ban rows there hold the history and reasons.
     banned_at = models.DateTimeField(null=True, blank=True)
     banned_until = models.DateTimeField(null=True, blank=True)

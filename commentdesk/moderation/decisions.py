@@ -45,12 +45,9 @@ def check_reason(site: Site, reason: str, required: bool, field: str = "reason")
     return reason
 
 
-def actor_name(user: User) -> str:
-    return user.get_username() if user.is_authenticated else "system"
-
-
-def _refresh_after_commit(thread_ids: set[int]) -> None:
-    for thread_id in sorted(thread_ids):
+def refresh_after_commit(thread_ids: set[int] | list[int]) -> None:
+    """Have ``publishing`` rebuild these threads' snapshots once the transaction commits."""
+    for thread_id in sorted(set(thread_ids)):
         transaction.on_commit(lambda t=thread_id: thread_changed.send(sender=Thread, thread_id=t))
 
 
@@ -112,12 +109,11 @@ def decide(
             if Comment.Status.APPROVED in (previous, target):
                 changed_threads.add(comment.thread_id)
             entries.append(
-                AuditLogEntry(
-                    site=site,
+                AuditLogEntry.build(
+                    site,
+                    moderator,
+                    action,
                     created_at=now,
-                    actor=moderator if moderator.is_authenticated else None,
-                    actor_name=actor_name(moderator),
-                    action=action,
                     comment=comment,
                     comment_public_id=comment.public_id,
                     commenter_id=comment.commenter_id,
@@ -130,7 +126,7 @@ def decide(
         Comment.objects.bulk_update(changed, ["status", "decided_at", "published_at"], batch_size=500)
         AuditLogEntry.objects.bulk_create(entries, batch_size=500)
         Flag.objects.filter(comment__in=flagged, resolved_at__isnull=True).update(resolved_at=now)
-        _refresh_after_commit(changed_threads)
+        refresh_after_commit(changed_threads)
     return [found[i] for i in ids]
 
 
@@ -168,12 +164,11 @@ def edit(
         locked.body = new_body
         locked.edited_by_moderator = True
         locked.save(update_fields=["body", "edited_by_moderator"])
-        AuditLogEntry.objects.create(
-            site=site,
+        AuditLogEntry.build(
+            site,
+            moderator,
+            AuditLogEntry.Action.EDIT,
             created_at=now,
-            actor=moderator if moderator.is_authenticated else None,
-            actor_name=actor_name(moderator),
-            action=AuditLogEntry.Action.EDIT,
             comment=locked,
             comment_public_id=locked.public_id,
             commenter_id=locked.commenter_id,
@@ -183,9 +178,9 @@ def edit(
             note=note,
             before_text=before,
             after_text=new_body,
-        )
+        ).save()
         if locked.status == Comment.Status.APPROVED:
-            _refresh_after_commit({locked.thread_id})
+            refresh_after_commit({locked.thread_id})
     return locked
 
 
@@ -228,16 +223,15 @@ def ban(
         commenter.banned_at = now
         commenter.banned_until = until
         commenter.save(update_fields=["banned_at", "banned_until"])
-        AuditLogEntry.objects.create(
-            site=site,
+        AuditLogEntry.build(
+            site,
+            moderator,
+            AuditLogEntry.Action.BAN,
             created_at=now,
-            actor=moderator if moderator.is_authenticated else None,
-            actor_name=actor_name(moderator),
-            action=AuditLogEntry.Action.BAN,
             commenter=commenter,
             reason=reason,
             note=note if until is None else f"until {until.isoformat()} {note}".strip(),
-        )
+        ).save()
         if reject_pending:
             pending = list(
                 commenter.comments.filter(status=Comment.Status.PENDING).values_list("public_id", flat=True)
@@ -272,3 +266,84 @@ def flag(comment_id: str, reason: str, note: str, ip_hash: str, now: datetime | 
     if existing is not None:
         return existing
     return Flag.objects.create(comment=comment, reason=reason, note=note, ip_hash=ip_hash, created_at=now)
+
+
+def undo(site: Site, entry_id: int, moderator: User, now: datetime | None = None) -> Comment:
+    """Revert one decision (approve, reject, spam, restore or an earlier undo) of
+    ``site``: the comment goes back to the status it had before, and the undo is
+    itself logged (``undoes`` points at the reverted entry).
+
+    Raises 404 ``unknown_entry`` for an entry of another site or not a decision,
+    409 ``already_undone`` when it was undone before, 409 ``stale_undo`` when the
+    comment was decided again since (undo the later decision instead), 403
+    ``forbidden`` without rights.
+    """
+    now = now or timezone.now()
+    if not can_moderate(moderator, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    with transaction.atomic():
+        entry = (
+            AuditLogEntry.objects.filter(site=site, pk=entry_id, action__in=[*ACTIONS, "undo"], comment__isnull=False)
+            .select_related("comment")
+            .first()
+        )
+        if entry is None:
+            raise NotFound("unknown_entry", "There is no decision with this id on this site.")
+        if entry.undone_by.exists():
+            raise CommentdeskError(409, "already_undone", "This decision was already undone.")
+        comment = Comment.objects.select_for_update().get(pk=entry.comment_id)
+        if comment.status != entry.to_status:
+            raise CommentdeskError(409, "stale_undo", "The comment was decided again since; undo that decision instead.")
+        previous = comment.status
+        if entry.from_status != previous:
+            comment.transition(entry.from_status, now)
+            comment.save(update_fields=["status", "decided_at", "published_at"])
+        AuditLogEntry.build(
+            site, moderator, AuditLogEntry.Action.UNDO, created_at=now, comment=comment,
+            comment_public_id=comment.public_id, commenter_id=comment.commenter_id,
+            from_status=previous, to_status=entry.from_status, undoes=entry,
+            note=f"undo of {entry.action} #{entry.pk}",
+        ).save()
+        if Comment.Status.APPROVED in (previous, entry.from_status):
+            refresh_after_commit([comment.thread_id])
+    return comment
+
+
+def unban(site: Site, commenter_id: str, moderator: User, note: str = "", now: datetime | None = None) -> Commenter:
+    """Lift a commenter's ban (logged). Raises 404 ``unknown_commenter``, 409
+    ``not_banned`` when no ban is in force, 403 ``forbidden`` without rights."""
+    now = now or timezone.now()
+    if not can_moderate(moderator, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    with transaction.atomic():
+        commenter = Commenter.objects.select_for_update().filter(site=site, public_id=commenter_id).first()
+        if commenter is None:
+            raise NotFound("unknown_commenter", f"No commenter of this site has the id {commenter_id!r}.")
+        if not commenter.is_banned(now):
+            raise CommentdeskError(409, "not_banned", "This commenter is not banned.")
+        commenter.banned_at = None
+        commenter.banned_until = None
+        commenter.save(update_fields=["banned_at", "banned_until"])
+        Ban.objects.filter(commenter=commenter, lifted_at__isnull=True).update(lifted_at=now)
+        AuditLogEntry.build(site, moderator, AuditLogEntry.Action.UNBAN, created_at=now, commenter=commenter,
+                            note=note).save()
+    return commenter
+
+
+def set_trusted(site: Site, commenter_id: str, trusted: bool, moderator: User, note: str = "",
+                now: datetime | None = None) -> Commenter:
+    """Trust a commenter (their comments publish at once where the site allows
+    it) or withdraw trust; logged. Raises 404 ``unknown_commenter``, 403 ``forbidden``."""
+    now = now or timezone.now()
+    if not can_moderate(moderator, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    with transaction.atomic():
+        commenter = Commenter.objects.select_for_update().filter(site=site, public_id=commenter_id).first()
+        if commenter is None:
+            raise NotFound("unknown_commenter", f"No commenter of this site has the id {commenter_id!r}.")
+        if commenter.trusted != trusted:
+            commenter.trusted = trusted
+            commenter.save(update_fields=["trusted"])
+            action = AuditLogEntry.Action.TRUST if trusted else AuditLogEntry.Action.UNTRUST
+            AuditLogEntry.build(site, moderator, action, created_at=now, commenter=commenter, note=note).save()
+    return commenter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from commentdesk.comments.models import Comment, Commenter
-from commentdesk.sites.models import Site
+from commentdesk.sites.models import Site, validate_languages
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
@@ -32,6 +33,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role, default=Role.MODERATOR)
+    # Language desks: the comment languages this moderator handles; empty = all.
+    languages = models.JSONField(default=list, blank=True, validators=[validate_languages])
 
     objects = MembershipQuerySet.as_manager()
 
@@ -110,9 +113,15 @@ class AuditLogEntry(models.Model):
         REJECT = "reject", _("Reject")
         SPAM = "spam", _("Mark as spam")
         RESTORE = "restore", _("Restore to pending")
+        UNDO = "undo", _("Undo")
         EDIT = "edit", _("Edit")
         BAN = "ban", _("Ban")
         UNBAN = "unban", _("Unban")
+        TRUST = "trust", _("Trust commenter")
+        UNTRUST = "untrust", _("Withdraw trust")
+        CLOSE = "close", _("Close thread")
+        REOPEN = "reopen", _("Reopen thread")
+        SETTINGS = "settings", _("Change site settings")
         IMPORT = "import", _("Import")
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="audit_log")
@@ -123,6 +132,9 @@ class AuditLogEntry(models.Model):
     comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     comment_public_id = models.CharField(max_length=24, blank=True)
     commenter = models.ForeignKey(Commenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    thread = models.ForeignKey("comments.Thread", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # For an undo: the entry it reverts.
+    undoes = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="undone_by")
     from_status = models.CharField(max_length=8, blank=True)
     to_status = models.CharField(max_length=8, blank=True)
     reason = models.CharField(max_length=40, blank=True)
@@ -133,6 +145,14 @@ class AuditLogEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "audit log entries"
+
+    @classmethod
+    def build(cls, site: Site, actor: Any, action: str, **fields: Any) -> AuditLogEntry:
+        """An unsaved entry by ``actor`` (a user, or None/anonymous for the system,
+        named by ``fields["actor_name"]`` or "system")."""
+        user = actor if actor is not None and actor.is_authenticated else None
+        name = fields.pop("actor_name", None) or (user.get_username() if user else "system")
+        return cls(site=site, actor=user, actor_name=name, action=action, **fields)
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:

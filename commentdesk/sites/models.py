@@ -53,6 +53,29 @@ def validate_reason_codes(value: object) -> None:
         check(code)
 
 
+LANGUAGE_CODE = RegexValidator(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", _("Use a language code such as en, ko or zh-Hant."))
+
+
+def validate_languages(value: object) -> None:
+    """A list of BCP 47-style language codes (``en``, ``ko``, ``zh-Hant``)."""
+    if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+        raise ValidationError(_("Languages must be a list of language codes."))
+    for code in value:
+        LANGUAGE_CODE(code)
+
+
+def validate_translations(value: object) -> None:
+    """``{language: {"guidelines": str, "disclaimer": str}}``."""
+    if not isinstance(value, dict):
+        raise ValidationError(_("Translations must be an object keyed by language."))
+    for code, texts in value.items():
+        LANGUAGE_CODE(code)
+        if not isinstance(texts, dict) or not set(texts) <= {"guidelines", "disclaimer"} or not all(
+            isinstance(t, str) for t in texts.values()
+        ):
+            raise ValidationError(_("Each translation holds only \"guidelines\" and \"disclaimer\" texts."))
+
+
 class Site(models.Model):
     """One publication.
 
@@ -76,6 +99,20 @@ class Site(models.Model):
     disclaimer = models.TextField(default=DEFAULT_DISCLAIMER, blank=True)
     body_max_length = models.PositiveIntegerField(default=5000)
     edit_window = models.PositiveIntegerField(default=15, help_text=_("minutes"))
+    languages = models.JSONField(
+        default=list, blank=True, validators=[validate_languages],
+        help_text=_("language codes of the site's desks, e.g. [\"en\", \"ko\"]"),
+    )
+    translations = models.JSONField(
+        default=dict, blank=True, validators=[validate_translations],
+        help_text=_("per language: {\"ko\": {\"guidelines\": \"…\", \"disclaimer\": \"…\"}}"),
+    )
+    auto_close_days = models.PositiveIntegerField(
+        default=0, help_text=_("close a thread to new comments this many days after it opened; 0 = never")
+    )
+    trusted_skip_premoderation = models.BooleanField(
+        default=False, help_text=_("publish comments of trusted commenters at once")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,15 +132,25 @@ class Site(models.Model):
             return True
         return origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins}
 
-    def to_public_dict(self) -> SiteDict:
-        """What the widget needs to draw the form (no private settings)."""
+    def texts(self, language: str | None) -> tuple[str, str]:
+        """(guidelines, disclaimer) in ``language`` (``ko``, ``ko-KR`` → ``ko``), else the defaults."""
+        for code in (language or "", (language or "").split("-")[0]):
+            texts = self.translations.get(code) if code else None
+            if texts:
+                return texts.get("guidelines", self.guidelines), texts.get("disclaimer", self.disclaimer)
+        return self.guidelines, self.disclaimer
+
+    def to_public_dict(self, language: str | None = None) -> SiteDict:
+        """What the widget needs to draw the form (no private settings), with the
+        guidelines and disclaimer in ``language`` when the site has them."""
+        guidelines, disclaimer = self.texts(language)
         return {
             "slug": self.slug,
             "name": self.name,
             "policy": self.policy,
             "terms_url": self.terms_url,
-            "guidelines": self.guidelines,
-            "disclaimer": self.disclaimer,
+            "guidelines": guidelines,
+            "disclaimer": disclaimer,
             "body_max_length": self.body_max_length,
             "reason_codes": list(self.reason_codes),
         }
