@@ -7,7 +7,7 @@ plus CSRF token.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,12 +17,12 @@ from ninja.security import APIKeyHeader, SessionAuth
 
 from commentdesk.comments.api import ErrorOut
 from commentdesk.comments.models import Comment
-from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
+from commentdesk.lib.errors import Invalid, NotFound
 from commentdesk.lib.iphash import request_ip_hash
 from commentdesk.moderation import decisions
 from commentdesk.moderation.models import APIToken
-from commentdesk.moderation.permissions import can_moderate, site_for_moderator
-from commentdesk.moderation.queues import queue_page
+from commentdesk.moderation.permissions import allowed_languages, can_moderate, site_for_moderator
+from commentdesk.moderation.queues import QueueFilter, queue_page
 
 router = Router(tags=["moderation"])
 reader_router = Router(tags=["reader"])
@@ -140,15 +140,22 @@ def json(data: Any, status: int = 200) -> JsonResponse:
 def queue(
     request: HttpRequest,
     site: str,
-    status: Literal["pending", "flagged", "approved", "rejected", "spam"] = "pending",
+    status: Literal["pending", "flagged", "approved", "rejected", "spam", "all"] = "pending",
     order: Literal["oldest", "newest", "risk"] = "oldest",
     language: str | None = None,
+    thread: str | None = Query(None, description="a thread key"),
+    commenter: str | None = Query(None, description="a commenter id (u_…)"),
+    since: date | None = Query(None, description="first day, UTC"),
+    until: date | None = Query(None, description="last day, UTC (inclusive)"),
+    q: str | None = Query(None, max_length=200, description="text search in bodies"),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
 ) -> HttpResponse:
-    """One page of a site's moderation queue."""
+    """One page of a site's moderation queue, filtered; a language desk sees its languages only."""
     obj = site_for_moderator(request.user, site)
-    items, next_cursor = queue_page(obj, status=status, order=order, language=language, limit=limit, cursor=cursor)
+    filters = QueueFilter(status=status, language=language, thread=thread, commenter=commenter, since=since,
+                          until=until, q=q, languages=allowed_languages(request.user, obj))
+    items, next_cursor = queue_page(obj, filters, order=order, limit=limit, cursor=cursor)
     return json({"items": items, "next": next_cursor})
 
 
@@ -168,7 +175,7 @@ def moderator_edit(request: HttpRequest, comment_id: str, payload: ModeratorEdit
         # Same answer for "no such comment" and "not yours": ids of other sites stay secret.
         raise NotFound("unknown_comment", "There is no comment with this id on a site you moderate.")
     comment = decisions.edit(comment, payload.body, request.user, payload.reason, payload.note)
-    items, _ = queue_page(comment.site, status=comment.status, ids=[comment.pk])
+    items, _ = queue_page(comment.site, ids=[comment.pk])
     return json(items[0])
 
 
@@ -192,6 +199,84 @@ def post_ban(request: HttpRequest, site: str, payload: BanIn) -> HttpResponse:
     )
 
 
+class UndoIn(Schema):
+    entry_id: int
+
+
+class UndoOut(Schema):
+    id: str
+    status: str
+
+
+@router.post("/{site}/undo", auth=moderator_auth, response={200: UndoOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def post_undo(request: HttpRequest, site: str, payload: UndoIn) -> HttpResponse:
+    """Undo one decision by its audit-log entry id (the undo is logged too)."""
+    obj = site_for_moderator(request.user, site)
+    comment = decisions.undo(obj, payload.entry_id, request.user)
+    return json({"id": comment.public_id, "status": comment.status})
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class CommenterStateOut(Schema):
+    commenter_id: str
+    banned: bool
+    trusted: bool
+
+
+def _commenter_state(commenter: Any) -> JsonResponse:
+    return json({"commenter_id": commenter.public_id, "banned": commenter.is_banned(), "trusted": commenter.trusted})
+
+
+@router.delete("/{site}/bans/{commenter_id}", auth=moderator_auth, response={200: CommenterStateOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def delete_ban(request: HttpRequest, site: str, commenter_id: str) -> HttpResponse:
+    """Lift a commenter's ban."""
+    obj = site_for_moderator(request.user, site)
+    return _commenter_state(decisions.unban(obj, commenter_id, request.user))
+
+
+@router.put("/{site}/trusted/{commenter_id}", auth=moderator_auth, response={200: CommenterStateOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def put_trusted(request: HttpRequest, site: str, commenter_id: str, payload: NoteIn) -> HttpResponse:
+    """Trust a commenter: where the site allows it, their comments publish without waiting."""
+    obj = site_for_moderator(request.user, site)
+    return _commenter_state(decisions.set_trusted(obj, commenter_id, True, request.user, payload.note))
+
+
+@router.delete("/{site}/trusted/{commenter_id}", auth=moderator_auth, response={200: CommenterStateOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def delete_trusted(request: HttpRequest, site: str, commenter_id: str) -> HttpResponse:
+    """Withdraw trust from a commenter."""
+    obj = site_for_moderator(request.user, site)
+    return _commenter_state(decisions.set_trusted(obj, commenter_id, False, request.user))
+
+
+class ThreadStateIn(Schema):
+    key: str = Field(..., max_length=2000)
+    closed: bool
+    note: str = Field("", max_length=2000)
+
+
+class ThreadStateOut(Schema):
+    key: str
+    is_closed: bool
+
+
+@router.post("/{site}/threads/state", auth=moderator_auth, response={200: ThreadStateOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def post_thread_state(request: HttpRequest, site: str, payload: ThreadStateIn) -> HttpResponse:
+    """Close (``closed: true``) or reopen an article's comments."""
+    from commentdesk.comments.models import Thread
+    from commentdesk.lib.text import normalise_thread_key
+    from commentdesk.moderation.threads import set_closed
+
+    obj = site_for_moderator(request.user, site)
+    thread = Thread.objects.filter(site=obj, key=normalise_thread_key(payload.key)).first()
+    if thread is None:
+        raise NotFound("unknown_thread", "This site has no thread with this key.")
+    thread = set_closed(thread, payload.closed, request.user, payload.note)
+    return json({"key": thread.key, "is_closed": thread.is_closed})
+
+
 @reader_router.post("/comments/{comment_id}/flags", response={202: FlagOut, 400: ErrorOut, 404: ErrorOut, 429: ErrorOut})
 def post_flag(request: HttpRequest, comment_id: str, payload: FlagIn) -> HttpResponse:
     """A reader reports a published comment; it stays published until a moderator decides."""
@@ -204,5 +289,3 @@ def post_flag(request: HttpRequest, comment_id: str, payload: FlagIn) -> HttpRes
     decisions.flag(comment_id, payload.reason, payload.note, ip_hash)
     return json({"status": "received"}, status=202)
 
-
-__all__ = ["router", "reader_router", "CommentdeskError"]

@@ -18,7 +18,7 @@ from commentdesk.comments.signals import thread_changed
 from commentdesk.comments.submission import clean_body
 from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
-from commentdesk.moderation.permissions import User, can_moderate
+from commentdesk.moderation.permissions import User, allowed_languages, can_moderate
 from commentdesk.sites.models import Site
 
 MAX_BULK = 500
@@ -87,6 +87,10 @@ def decide(
             c.public_id: c
             for c in Comment.objects.select_for_update().filter(site=site, public_id__in=ids)
         }
+        languages = allowed_languages(moderator, site)
+        if languages is not None:
+            # Another language desk's comments are not this moderator's to see or decide.
+            found = {k: c for k, c in found.items() if not c.language or c.language in languages}
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound("unknown_comment", f"No comment of this site has the id(s): {', '.join(missing[:10])}.")
@@ -143,6 +147,9 @@ def edit(
     site = comment.site
     if not can_moderate(moderator, site):
         raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    languages = allowed_languages(moderator, site)
+    if languages is not None and comment.language and comment.language not in languages:
+        raise NotFound("unknown_comment", "There is no comment with this id on a site you moderate.")
     errors: dict[str, list[str]] = {}
     new_body = clean_body(body or "", site, "body", errors)
     if errors:

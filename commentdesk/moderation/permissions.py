@@ -28,6 +28,24 @@ def can_moderate(user: User, site: Site) -> bool:
     return Membership.objects.filter(user=user, site=site).exists()
 
 
+def allowed_languages(user: User, site: Site) -> list[str] | None:
+    """The comment languages ``user`` handles on ``site`` (a language desk), or
+    None for all. Comments whose language is not detected yet are for everyone."""
+    if getattr(user, "is_superuser", False) or not user.is_authenticated:
+        return None
+    membership = Membership.objects.filter(user=user, site=site).first()
+    return list(membership.languages) if membership is not None and membership.languages else None
+
+
+def is_site_admin(user: User, site: Site) -> bool:
+    """True for a superuser or a member of ``site`` with the admin role."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return Membership.objects.filter(user=user, site=site, role=Membership.Role.ADMIN).exists()
+
+
 def site_for_moderator(user: User, slug: str) -> Site:
     """The site ``slug`` if ``user`` may moderate it.
 

@@ -5,32 +5,91 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from commentdesk.comments.models import Comment, rfc3339
 from commentdesk.lib.errors import Invalid
+from commentdesk.lib.text import normalise_thread_key
 from commentdesk.moderation.models import Flag
 from commentdesk.sites.models import Site
 
-STATUSES = ("pending", "flagged", "approved", "rejected", "spam")
+STATUSES = ("pending", "flagged", "approved", "rejected", "spam", "all")
 
 
-def queue_queryset(site: Site, status: str = "pending", language: str | None = None) -> QuerySet[Comment]:
-    """Comments of ``site`` in queue ``status``; ``flagged`` means approved comments
-    with open reader flags. Raises ``Invalid`` for an unknown status."""
-    if status not in STATUSES:
+@dataclass
+class QueueFilter:
+    """What a moderator narrows a queue to. ``status`` is one of STATUSES
+    (``flagged``: comments with open reader flags; ``all``: every status);
+    ``thread``: a thread key (normalised); ``commenter``: a ``u_…`` id;
+    ``since``/``until``: days (UTC; ``until`` inclusive); ``q``: text search;
+    ``languages``: the moderator's language desk (None = all languages)."""
+
+    status: str = "pending"
+    language: str | None = None
+    thread: str | None = None
+    commenter: str | None = None
+    since: date | None = None
+    until: date | None = None
+    q: str | None = None
+    languages: list[str] | None = None
+
+
+def text_search(qs: QuerySet[Comment], q: str) -> QuerySet[Comment]:
+    """Comments whose body matches ``q``: PostgreSQL full text (``simple``
+    configuration, web-search syntax) or a plain substring, so that Korean words
+    with particles attached still match; a substring alone on SQLite."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        query = SearchQuery(q, config="simple", search_type="websearch")
+        return qs.annotate(_search=SearchVector("body", config="simple")).filter(
+            Q(_search=query) | Q(body__icontains=q)
+        )
+    return qs.filter(body__icontains=q)
+
+
+def queue_queryset(site: Site, filters: QueueFilter | None = None) -> QuerySet[Comment]:
+    """Comments of ``site`` matching ``filters``. Raises ``Invalid`` for an unknown status."""
+    f = filters or QueueFilter()
+    if f.status not in STATUSES:
         raise Invalid({"status": [f"Use one of: {', '.join(STATUSES)}."]})
     qs = Comment.objects.filter(site=site)
-    if status == "flagged":
+    if f.status == "flagged":
         qs = qs.filter(pk__in=Flag.objects.filter(comment__site=site, resolved_at__isnull=True).values("comment_id"))
-    else:
-        qs = qs.filter(status=status)
-    if language:
-        qs = qs.filter(language=language)
+    elif f.status != "all":
+        qs = qs.filter(status=f.status)
+    if f.languages is not None:
+        qs = qs.filter(Q(language__in=f.languages) | Q(language=""))
+    if f.language:
+        qs = qs.filter(language=f.language)
+    if f.thread:
+        qs = qs.filter(thread__key=normalise_thread_key(f.thread))
+    if f.commenter:
+        qs = qs.filter(commenter__public_id=f.commenter)
+    if f.since:
+        qs = qs.filter(created_at__gte=datetime.combine(f.since, time.min, tzinfo=UTC))
+    if f.until:
+        qs = qs.filter(created_at__lt=datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=UTC))
+    if f.q and f.q.strip():
+        qs = text_search(qs, f.q.strip())
     return qs
+
+
+def queue_counts(site: Site, filters: QueueFilter) -> dict[str, int]:
+    """Count of each queue tab under the same filters (one query for the statuses)."""
+    from dataclasses import replace
+
+    base = queue_queryset(site, replace(filters, status="all"))
+    by_status = dict(base.order_by().values_list("status").annotate(n=Count("id")))
+    counts = {s: by_status.get(s, 0) for s in STATUSES if s not in ("flagged", "all")}
+    counts["flagged"] = queue_queryset(site, replace(filters, status="flagged")).count()
+    counts["all"] = sum(by_status.values())
+    return counts
 
 
 def _encode(created_at: datetime, pk: int) -> str:
@@ -48,9 +107,8 @@ def _decode(cursor: str) -> tuple[datetime, int]:
 
 def queue_page(
     site: Site,
-    status: str = "pending",
+    filters: QueueFilter | None = None,
     order: str = "oldest",
-    language: str | None = None,
     limit: int = 50,
     cursor: str | None = None,
     ids: list[int] | None = None,
@@ -61,7 +119,7 @@ def queue_page(
     until triage scores exist. ``ids`` restricts to given primary keys (one item
     after an edit). A fixed number of queries whatever ``limit`` is.
     """
-    qs = queue_queryset(site, status, language) if ids is None else Comment.objects.filter(site=site, pk__in=ids)
+    qs = queue_queryset(site, filters) if ids is None else Comment.objects.filter(site=site, pk__in=ids)
     newest = order == "newest"
     if cursor:
         when, pk = _decode(cursor)

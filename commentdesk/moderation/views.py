@@ -22,8 +22,8 @@ from commentdesk.lib.errors import CommentdeskError
 from commentdesk.moderation import decisions
 from commentdesk.moderation.forms import DecisionForm, EditForm
 from commentdesk.moderation.models import AuditLogEntry
-from commentdesk.moderation.permissions import moderated_sites, site_for_moderator
-from commentdesk.moderation.queues import STATUSES, queue_page, queue_queryset
+from commentdesk.moderation.permissions import allowed_languages, moderated_sites, site_for_moderator
+from commentdesk.moderation.queues import STATUSES, QueueFilter, queue_counts, queue_page
 from commentdesk.sites.models import Site
 
 ORDERS = ("oldest", "newest")
@@ -56,16 +56,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def queue(request: HttpRequest, site: str) -> HttpResponse:
     obj = desk_site(request, site)
-    status = request.GET.get("status", "pending")
-    status = status if status in STATUSES else "pending"
+    filters = QueueFilter(
+        status=request.GET.get("status") if request.GET.get("status") in STATUSES else "pending",
+        languages=allowed_languages(request.user, obj),
+    )
+    status = filters.status
     order = request.GET.get("order", "oldest")
     order = order if order in ORDERS else "oldest"
     cursor = request.GET.get("cursor") or None
     try:
-        items, next_cursor = queue_page(obj, status=status, order=order, limit=50, cursor=cursor)
+        items, next_cursor = queue_page(obj, filters, order=order, limit=50, cursor=cursor)
     except CommentdeskError:
-        items, next_cursor = queue_page(obj, status=status, order=order, limit=50)
-    counts = {s: queue_queryset(obj, s).count() for s in STATUSES}
+        items, next_cursor = queue_page(obj, filters, order=order, limit=50)
+    counts = queue_counts(obj, filters)
     return render(
         request,
         "desk/queue.html",
