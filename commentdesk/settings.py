@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "commentdesk.moderation",
     "commentdesk.publishing",
     "commentdesk.importers",
+    "commentdesk.notifications",
     "commentdesk.embed",
 ]
 
@@ -218,7 +219,11 @@ MAILERS = {
     }
 }
 
+DEFAULT_FROM_EMAIL = os.environ.get("COMMENTDESK_FROM_EMAIL", "commentdesk <noreply@localhost>")
+
 # --- commentdesk's own settings -------------------------------------------------
+# The public address of this server, for links in e-mails.
+COMMENTDESK_BASE_URL = os.environ.get("COMMENTDESK_BASE_URL", "http://127.0.0.1:8000")
 # Reader API: seconds a client or CDN may keep a thread answer before revalidating.
 COMMENTS_CACHE_MAX_AGE = env_int("COMMENTS_CACHE_MAX_AGE", 10)
 # Basic rate limit of submissions: at most N comments per IP hash and site per window.
@@ -250,6 +255,8 @@ SETTINGS_DOC = {
     "COMMENTDESK_CACHE_PREFIX": "key prefix in a shared cache; default commentdesk",
     "COMMENTDESK_TASKS_BACKEND": "Django tasks backend; default the database backend",
     "COMMENTDESK_EMAIL_BACKEND": "Django e-mail backend; default console",
+    "COMMENTDESK_FROM_EMAIL": "sender of e-mails; default commentdesk <noreply@localhost>",
+    "COMMENTDESK_BASE_URL": "public address of this server, for links in e-mails; default http://127.0.0.1:8000",
     "COMMENTDESK_LOG_LEVEL": "log level; default WARNING",
     "COMMENTS_CACHE_MAX_AGE": "seconds in Cache-Control of reader answers; default 10",
     "COMMENTS_RATE_LIMIT": "comments per IP hash, site and window; default 10",

@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("desk/", include("commentdesk.moderation.urls")),
     path("admin/", admin.site.urls),
+    path("notifications/", include("commentdesk.notifications.urls")),
     path("", include("commentdesk.embed.urls")),
 ]

@@ -69,6 +69,8 @@ class Commenter(models.Model):
     name = models.CharField(max_length=80)
     email = models.EmailField(blank=True)
     email_verified = models.BooleanField(default=False)
+    # Opted in to e-mail when their comment is published or answered (needs a verified address).
+    notify = models.BooleanField(default=False)
     ip_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Set by moderators: with the site's trusted_skip_premoderation, published at once.

@@ -4,6 +4,10 @@
     A reader's comment was stored (any status). Sent after the transaction
     commits. Triage and notifications listen.
 
+``comments_published(sender=Comment, comment_ids: list[int])``
+    Comments were approved for the first time (by a moderator or a policy).
+    Sent after the transaction commits. Notifications listen.
+
 ``thread_changed(sender=Thread, thread_id: int)``
     What readers see of a thread may have changed: a comment was approved or
     withdrawn, edited, or the thread itself changed. Sent after the transaction
@@ -13,4 +17,5 @@
 from django.dispatch import Signal
 
 comment_submitted = Signal()
+comments_published = Signal()
 thread_changed = Signal()

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
-from commentdesk.comments.signals import thread_changed
+from commentdesk.comments.signals import comments_published, thread_changed
 from commentdesk.comments.submission import clean_body
 from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
@@ -127,7 +127,12 @@ def decide(
                     note=note,
                 )
             )
+        first_published = [
+            c.pk for c in changed if c.status == Comment.Status.APPROVED and c.published_at == now
+        ]
         Comment.objects.bulk_update(changed, ["status", "decided_at", "published_at"], batch_size=500)
+        if first_published:
+            transaction.on_commit(lambda: comments_published.send(sender=Comment, comment_ids=first_published))
         AuditLogEntry.objects.bulk_create(entries, batch_size=500)
         Flag.objects.filter(comment__in=flagged, resolved_at__isnull=True).update(resolved_at=now)
         refresh_after_commit(changed_threads)

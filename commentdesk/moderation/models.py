@@ -35,6 +35,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=10, choices=Role, default=Role.MODERATOR)
     # Language desks: the comment languages this moderator handles; empty = all.
     languages = models.JSONField(default=list, blank=True, validators=[validate_languages])
+    # E-mail a digest when comments wait longer than the site's threshold.
+    digest = models.BooleanField(default=True)
 
     objects = MembershipQuerySet.as_manager()
 

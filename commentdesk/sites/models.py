@@ -110,6 +110,9 @@ class Site(models.Model):
     auto_close_days = models.PositiveIntegerField(
         default=0, help_text=_("close a thread to new comments this many days after it opened; 0 = never")
     )
+    digest_after_minutes = models.PositiveIntegerField(
+        default=60, help_text=_("e-mail the moderators when a comment has waited this long; 0 = never")
+    )
     trusted_skip_premoderation = models.BooleanField(
         default=False, help_text=_("publish comments of trusted commenters at once")
     )

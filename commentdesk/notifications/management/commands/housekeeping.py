@@ -1,0 +1,36 @@
+"""``commentdesk housekeeping``: the periodic jobs; run it from cron every few minutes.
+
+1. Close threads older than their site's ``auto_close_days``.
+2. Queue a digest e-mail for each site whose comments wait too long.
+3. Forget ``Idempotency-Key`` answers older than 24 hours.
+Prints one line with what it did. E-mails are sent by ``commentdesk db_worker``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from commentdesk.comments.models import IdempotencyRecord
+from commentdesk.moderation.threads import auto_close
+from commentdesk.notifications import tasks
+from commentdesk.notifications.digests import due_sites
+
+
+class Command(BaseCommand):
+    help = "Close old threads, queue moderator digests, prune idempotency keys."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        closed = auto_close(now)
+        sites = due_sites(now)
+        for site in sites:
+            tasks.send_digest.enqueue(site.pk)
+        pruned, _ = IdempotencyRecord.objects.filter(
+            created_at__lt=now - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
+        ).delete()
+        self.stdout.write(f"closed {closed} thread(s); queued {len(sites)} digest(s); pruned {pruned} idempotency key(s)")
