@@ -130,7 +130,13 @@ def decide(
         first_published = [
             c.pk for c in changed if c.status == Comment.Status.APPROVED and c.published_at == now
         ]
-        Comment.objects.bulk_update(changed, ["status", "decided_at", "published_at"], batch_size=500)
+        # One UPDATE for the lot (all go to one status), as transition() did in memory.
+        changed_pks = [c.pk for c in changed]
+        Comment.objects.filter(pk__in=changed_pks).update(
+            status=target, decided_at=None if target == Comment.Status.PENDING else now
+        )
+        if target == Comment.Status.APPROVED:
+            Comment.objects.filter(pk__in=changed_pks, published_at__isnull=True).update(published_at=now)
         if first_published:
             transaction.on_commit(lambda: comments_published.send(sender=Comment, comment_ids=first_published))
         AuditLogEntry.objects.bulk_create(entries, batch_size=500)

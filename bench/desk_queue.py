@@ -1,0 +1,122 @@
+"""Queue benchmark (issue: the moderation desk): queue pages and a 500-comment bulk decision.
+
+Usage: ``DATABASE_URL=… python bench/desk_queue.py [--comments N] [--repeat R]`` (``bench/run``
+does this for SQLite and PostgreSQL). Times are server time in-process through
+Django's full request stack (test client), median of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commentdesk.settings")
+
+
+def recreate_postgres(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    u = urlsplit(url)
+    name = u.path.lstrip("/")
+    with psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username, dbname="postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``fn`` in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--comments", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--recreate-postgres", action="store_true")
+    args = parser.parse_args()
+    if args.recreate_postgres:
+        recreate_postgres(os.environ["DATABASE_URL"])
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from commentdesk.comments.models import Comment
+    from commentdesk.moderation.models import APIToken, Membership
+    from commentdesk.sites.models import Site
+
+    call_command("migrate", verbosity=0)
+    pending = args.comments // 10
+    threads = max(1, args.comments // 100)
+    started = time.monotonic()
+    call_command("generate", site="bench", comments=args.comments, pending=pending, threads=threads,
+                 commenters=max(1, args.comments // 20))
+    print(f"data: {args.comments} comments, {pending} pending, {threads} threads "
+          f"({connection.vendor}, generated in {time.monotonic() - started:.0f} s)")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    site = Site.objects.get(slug="bench")
+    user = User.objects.create_user("bench")
+    Membership.objects.create(user=user, site=site)
+    headers = {"Authorization": f"Token {APIToken.issue(user)}"}
+    client = Client(HTTP_HOST="localhost")
+    desk = Client(HTTP_HOST="localhost")
+    desk.force_login(user)
+
+    def get(path: str, c: Client = client, **params: str) -> None:
+        response = c.get(path, params, headers=headers)
+        assert response.status_code == 200, response.content[:300]
+
+    baseline = timed(lambda: get("/api/v1/sites/bench"), args.repeat)
+    results = {
+        "queue page (API, 50 oldest pending)": timed(lambda: get("/api/v1/moderation/bench/queue"), args.repeat),
+        "queue page (API, newest)": timed(lambda: get("/api/v1/moderation/bench/queue", order="newest"), args.repeat),
+        "queue page (desk HTML, with tab counts)": timed(lambda: get("/desk/bench/", desk), args.repeat),
+        "filtered page (API, language=ko, q=축제)": timed(
+            lambda: get("/api/v1/moderation/bench/queue", language="ko", q="축제"), args.repeat),
+        "filtered page (API, text q=bridge)": timed(
+            lambda: get("/api/v1/moderation/bench/queue", q="bridge"), args.repeat),
+    }
+    batches = iter(
+        [list(Comment.objects.filter(site=site, status="pending").order_by("id")
+              .values_list("public_id", flat=True)[i * 500:(i + 1) * 500]) for i in range(args.repeat)]
+    )
+
+    def bulk() -> None:
+        ids = next(batches)
+        response = client.post("/api/v1/moderation/bench/decisions",
+                               json.dumps({"comment_ids": ids, "action": "spam", "reason": "spam"}),
+                               content_type="application/json", headers=headers)
+        assert response.status_code == 200, response.content[:300]
+
+    results["bulk decision of 500 (API)"] = timed(bulk, args.repeat)
+    targets = {"bulk decision of 500 (API)": 1000.0}
+    print(f"{'baseline: GET /api/v1/sites/bench':45s} {baseline:9.2f} ms   1.0x")
+    for name, ms in results.items():
+        target = targets.get(name, 50.0)
+        verdict = "ok" if ms <= target else "OVER"
+        print(f"{name:45s} {ms:9.2f} ms {ms / baseline:6.1f}x   target {target:.0f} ms: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
