@@ -67,5 +67,12 @@ def _demo_page(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "embed/article.html",
-        {"site": site, "key": key, "thread": thread, "is_main": key == DEMO_KEY, "others": others},
+        {
+            "site": site,
+            "key": key,
+            "thread": thread,
+            "is_main": key == DEMO_KEY,
+            "others": others,
+            "reasons": [code.replace("_", " ") for code in site.reason_codes],
+        },
     )
