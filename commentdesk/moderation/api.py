@@ -57,6 +57,7 @@ class DecisionIn(Schema):
 class DecidedComment(Schema):
     id: str
     status: str
+    entry_id: int | None = Field(None, description="audit-log entry of this decision, for undo; null if unchanged")
 
 
 class DecisionOut(Schema):
@@ -164,7 +165,7 @@ def post_decisions(request: HttpRequest, site: str, payload: DecisionIn) -> Http
     """Approve, reject, mark spam or restore up to 500 comments, all or nothing."""
     obj = site_for_moderator(request.user, site)
     comments = decisions.decide(obj, payload.comment_ids, payload.action, request.user, payload.reason, payload.note)
-    return json({"comments": [{"id": c.public_id, "status": c.status} for c in comments]})
+    return json({"comments": [{"id": c.public_id, "status": c.status, "entry_id": c.audit_entry_id} for c in comments]})
 
 
 @router.patch("/comments/{comment_id}", auth=moderator_auth, response={200: QueueItem, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})

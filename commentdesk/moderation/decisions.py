@@ -65,7 +65,9 @@ def decide(
     All or nothing: raises ``Invalid`` (400) for a bad action, reason or list,
     ``NotFound`` (404 ``unknown_comment``) when any id is unknown or belongs to
     another site, 403 ``forbidden`` without rights; nothing changes then.
-    Returns the comments in the order given. Resolves open reader flags of each
+    Returns the comments in the order given; each one changed carries
+    ``audit_entry_id`` (the id to pass to :func:`undo`), the others None.
+    Resolves open reader flags of each
     comment; approving a flagged, published comment keeps it and is logged. A
     comment already in the target status without open flags is left alone and
     not logged again.
@@ -103,6 +105,7 @@ def decide(
         changed = []
         for public_id in ids:
             comment = found[public_id]
+            comment.audit_entry_id = None  # type: ignore[attr-defined]
             if comment.status == target and comment.pk not in flagged:
                 continue
             if comment.status == target:
@@ -140,6 +143,8 @@ def decide(
         if first_published:
             transaction.on_commit(lambda: comments_published.send(sender=Comment, comment_ids=first_published))
         AuditLogEntry.objects.bulk_create(entries, batch_size=500)
+        for entry in entries:  # so callers can offer "undo" right after the decision
+            found[entry.comment_public_id].audit_entry_id = entry.pk  # type: ignore[attr-defined]
         Flag.objects.filter(comment__in=flagged, resolved_at__isnull=True).update(resolved_at=now)
         refresh_after_commit(changed_threads)
     return [found[i] for i in ids]

@@ -114,7 +114,8 @@ def test_decisions_endpoint_bulk_and_all_or_nothing(client: Client, site: Site, 
     done = call(client, "post", "/api/v1/moderation/demo/decisions", moderator_token,
                 {"comment_ids": ids, "action": "reject", "reason": "off_topic"})
     assert done.status_code == 200
-    assert done.json() == {"comments": [{"id": i, "status": "rejected"} for i in ids]}
+    entries = dict(AuditLogEntry.objects.values_list("comment_public_id", "pk"))
+    assert done.json() == {"comments": [{"id": i, "status": "rejected", "entry_id": entries[i]} for i in ids]}
     bad_action = call(client, "post", "/api/v1/moderation/demo/decisions", moderator_token,
                       {"comment_ids": ids, "action": "delete"})
     assert bad_action.status_code == 400
