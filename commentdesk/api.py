@@ -7,6 +7,7 @@ the OpenAPI document is generated from the code at ``/api/v1/openapi.json``.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -22,8 +23,35 @@ from commentdesk.moderation.api import reader_router as flags
 from commentdesk.moderation.api import router as moderation
 
 
+# Characters no database stores in text (PostgreSQL refuses NUL; neither SQLite nor
+# PostgreSQL accepts an unpaired UTF-16 surrogate, which JSON's \uD800 escapes allow).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """``value`` (parsed JSON) with NUL and lone surrogates removed from every string,
+    keys included. Bodies lose them anyway (API.md's text handling); ids, URLs and
+    notes would otherwise reach the database and fail there (a 5xx)."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("", value)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 class StrictJSONParser(Parser):
-    """Parse a JSON object from a UTF-8 body; raise ``Invalid`` naming the problem."""
+    """Parse a JSON object from a UTF-8 body; raise ``Invalid`` naming the problem.
+
+    Refuses non-UTF-8 bytes, invalid JSON (``NaN``/``Infinity`` included),
+    nesting too deep to parse, and anything but an object at the top. Strings
+    lose NUL and unpaired surrogates (see :func:`_storable`).
+    """
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         try:
@@ -31,12 +59,17 @@ class StrictJSONParser(Parser):
         except UnicodeDecodeError as exc:
             raise Invalid({"request": ["The request body is not valid UTF-8."]}) from exc
         try:
-            data = json.loads(text)
-        except ValueError as exc:
+            data = json.loads(text, parse_constant=_no_constant)
+        except json.JSONDecodeError as exc:
             raise Invalid({"request": [f"The request body is not valid JSON ({exc.msg} at {exc.lineno}:{exc.colno})."]}) from exc
+        except (ValueError, RecursionError) as exc:
+            raise Invalid({"request": ["The request body is not valid JSON (or nested too deeply)."]}) from exc
         if not isinstance(data, dict):
             raise Invalid({"request": ["The request body must be a JSON object."]})
-        return data
+        try:
+            return _storable(data)
+        except RecursionError as exc:
+            raise Invalid({"request": ["The request body is nested too deeply."]}) from exc
 
 
 api = NinjaAPI(

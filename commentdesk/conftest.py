@@ -102,7 +102,9 @@ def post_comment(site: Site, reader_client: Client) -> Any:
     """``post_comment(client=reader_client, slug="demo", headers=None, **fields)``:
     POST a valid comment to thread ``/a/b`` of ``site``, with ``fields`` changed."""
 
-    def post(client: Client | None = None, slug: str = "demo", headers: dict[str, str] | None = None, **fields: Any) -> Any:
+    def post(
+        client: Client | None = None, slug: str = "demo", headers: dict[str, str] | None = None, **fields: Any
+    ) -> Any:
         data = {"key": "/a/b", "author_name": "Reader", "body": "A comment."} | fields
         return (client or reader_client).post(
             f"/api/v1/threads/{slug}/comments", data, content_type="application/json", headers=headers or {}
@@ -113,8 +115,9 @@ def post_comment(site: Site, reader_client: Client) -> Any:
 
 @pytest.fixture
 def publish(site: Site, moderator: User, django_capture_on_commit_callbacks: Any) -> Any:
-    """``publish(*comments)``: Mo approves them through ``moderation.decide``, and the
-    after-commit snapshot refresh runs as it would after a real request."""
+    """``publish(*comments, action="approve", reason="")``: Mo decides on them through
+    ``moderation.decide`` (approve by default), and the after-commit snapshot
+    refresh runs as it would after a real request."""
     from commentdesk.moderation.decisions import decide
 
     def approve(*comments: Any, action: str = "approve", reason: str = "") -> None:

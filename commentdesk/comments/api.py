@@ -6,6 +6,7 @@ serialise. Errors are ``CommentdeskError``s rendered by ``commentdesk.api``.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Literal
 
@@ -19,8 +20,9 @@ from commentdesk.comments.models import Comment, IdempotencyRecord
 from commentdesk.comments.submission import Draft, author_edit, submit
 from commentdesk.lib import ratelimit
 from commentdesk.lib.errors import Invalid, NotFound
+from commentdesk.lib.http import etag_matches
 from commentdesk.lib.iphash import request_ip_hash
-from commentdesk.lib.text import normalise_thread_key
+from commentdesk.lib.text import is_blank, normalise_thread_key
 from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site
 
@@ -142,16 +144,14 @@ def thread_comments(
     ``ETag``; ``If-None-Match`` with the current ETag answers 304."""
     obj = get_site(site)
     normal = normalise_thread_key(key)
-    if not normal:
+    if is_blank(normal):
         raise Invalid({"key": ["The thread key is missing."]})
     snapshot = snapshots.get(obj, normal)
     etag = snapshot["etag"]
     if order != "oldest" or limit != 100 or cursor:
-        import hashlib
-
         etag = '"' + hashlib.sha256(f"{etag}|{order}|{limit}|{cursor}".encode()).hexdigest()[:32] + '"'
     cache_control = f"public, max-age={snapshots.max_age()}"
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    if etag_matches(request.headers.get("If-None-Match", ""), etag):
         response = HttpResponse(status=304)
     else:
         items, next_cursor = snapshots.page(snapshot, order, limit, cursor)
@@ -174,12 +174,12 @@ def _replay(record: IdempotencyRecord) -> JsonResponse:
 def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpResponse:
     """Submit a comment; it waits for a moderator (202 ``pending``).
 
-    ``Idempotency-Key`` (≤ 200 characters): the same key within 24 hours
+    ``Idempotency-Key`` (≤ 200 printable characters): the same key within 24 hours
     returns the first answer and stores nothing new."""
     obj = get_site(site)
     idem_key = request.headers.get("Idempotency-Key", "").strip()
-    if len(idem_key) > 200:
-        raise Invalid({"Idempotency-Key": ["At most 200 characters."]})
+    if len(idem_key) > 200 or not idem_key.isprintable():
+        raise Invalid({"Idempotency-Key": ["At most 200 printable characters."]})
     if idem_key:
         since = timezone.now() - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
         record = IdempotencyRecord.objects.filter(site=obj, key=idem_key, created_at__gte=since).first()
@@ -228,8 +228,8 @@ def thread_counts(request: HttpRequest, site: str, key: list[str] = Query(...)) 
 @router.patch("/comments/{comment_id}", response={200: SubmitOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def edit_own_comment(request: HttpRequest, comment_id: str, payload: AuthorEditIn) -> HttpResponse:
     """The author edits their still-pending comment with ``Authorization: Bearer <edit_token>``."""
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.startswith("Bearer ") else ""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    token = credentials.strip() if scheme.lower() == "bearer" else ""
     comment = Comment.objects.select_related("site").filter(public_id=comment_id).first()
     if comment is None:
         raise NotFound("unknown_comment", "There is no comment with this id.")

@@ -68,7 +68,7 @@ def clean_draft(site: Site, draft: Draft) -> tuple[str, str, str, str, str, str]
     """
     errors: dict[str, list[str]] = {}
     key = normalise_thread_key(draft.key or "")
-    if not key:
+    if is_blank(key):
         errors["key"] = ["The thread key is missing."]
     elif len(key) > KEY_MAX:
         errors["key"] = [f"The thread key is over {KEY_MAX} characters."]

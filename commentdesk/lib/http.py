@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_vary_headers
 
-from commentdesk.lib.errors import CommentdeskError
+from commentdesk.lib.errors import CommentdeskError, Invalid
 
 
 def error_response(error: CommentdeskError) -> JsonResponse:
@@ -19,9 +20,15 @@ def error_response(error: CommentdeskError) -> JsonResponse:
 
 
 class RequestSizeLimitMiddleware:
-    """Answer 413 ``too_large`` to an API request whose declared body exceeds
-    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (64 KiB), before anything reads it. A body
-    without a length is still capped when Django reads it (RequestDataTooBig)."""
+    """Refuse API requests that no view could handle, before anything reads them.
+
+    - 413 ``too_large`` when the declared body exceeds
+      ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (64 KiB). A body without a length is still
+      capped when Django reads it (RequestDataTooBig).
+    - 400 ``invalid`` when the path or query string holds a NUL character
+      (``%00``): no id, slug or key contains one, and PostgreSQL refuses to even
+      compare text with it (a 5xx otherwise).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -34,12 +41,26 @@ class RequestSizeLimitMiddleware:
                 length = 0
             if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
                 return error_response(too_large())
+            query = request.META.get("QUERY_STRING", "")
+            if "\x00" in request.path or "\x00" in query or "%00" in query:
+                return error_response(
+                    Invalid({"request": ["The address contains a NUL character (%00)."]})
+                )
         return self.get_response(request)
 
 
 def too_large() -> CommentdeskError:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
     return CommentdeskError(413, "too_large", f"The request body is over {limit} KiB.")
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """True when an ``If-None-Match`` header value names ``etag``: ``*``, or a
+    list with it, compared weakly as RFC 9110 asks (``W/"x"`` matches ``"x"``:
+    proxies that compress turn strong ETags into weak ones)."""
+    tags = [t.strip() for t in if_none_match.split(",")]
+    bare = etag.removeprefix("W/")
+    return any(t == "*" or t.removeprefix("W/") == bare for t in tags if t)
 
 
 READER_PREFIXES = ("/api/v1/threads/", "/api/v1/comments/", "/api/v1/sites/")
@@ -52,6 +73,7 @@ class ReaderCorsMiddleware:
     A preflight (``OPTIONS``) from an allowed origin answers 204 with the
     methods and headers the widget uses; a write from an origin the site does
     not allow answers 403 ``origin_not_allowed`` before it reaches the view.
+    Every reader answer carries ``Vary: Origin``.
     Moderation endpoints get no CORS headers at all (same-origin desk, or
     server-side scripts with a token).
     """
@@ -60,9 +82,22 @@ class ReaderCorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        origin = request.headers.get("Origin")
-        if not origin or not request.path.startswith(READER_PREFIXES) or origin == own_origin(request):
+        if not request.path.startswith(READER_PREFIXES):
             return self.get_response(request)
+        origin = request.headers.get("Origin")
+        if not origin or origin == own_origin(request):
+            response = self.get_response(request)
+        else:
+            response = self.cross_origin(request, origin)
+        # Always, so that a CDN never serves one origin's answer (with or
+        # without Access-Control-Allow-Origin) to another origin.
+        patch_vary_headers(response, ["Origin"])
+        return response
+
+    def cross_origin(self, request: HttpRequest, origin: str) -> HttpResponse:
+        """Answer a request from a page on another ``origin``: 204 to a preflight,
+        403 ``origin_not_allowed`` to a write the site refuses, else the view's
+        answer; ``Access-Control-Allow-*`` unless the site refuses the origin."""
         allowed = origin_allowed(request.path, origin)
         if request.method == "OPTIONS":
             response = HttpResponse(status=204)
@@ -79,7 +114,6 @@ class ReaderCorsMiddleware:
                 response["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
                 response["Access-Control-Allow-Headers"] = CORS_HEADERS
                 response["Access-Control-Max-Age"] = "600"
-        response["Vary"] = ", ".join(filter(None, [response.get("Vary"), "Origin"]))
         return response
 
 

@@ -3,7 +3,12 @@
 A snapshot is a dict kept in Django's cache under the thread's site and key:
 
 ``{"thread": {...API.md thread...}, "comments": [...approved, oldest first...],
-"sort_keys": ["<published_at µs ISO>|<id>", ...], "etag": '"<32 hex>"'}``
+"sort_keys": ["<published_at µs ISO>|<created_at µs ISO>|<id>", ...], "etag": '"<32 hex>"'}``
+
+``sort_keys`` are unique and ascending as Python compares strings (the order
+the comments are listed in), so a cursor is simply the sort key of the last
+comment of a page. Comments approved in one bulk decision share
+``published_at``; they follow in writing order (``created_at``).
 
 Only approved comments ever enter it (``Comment.objects.approved()``), so the
 reader API cannot show anything else. Readers fill a missing snapshot with
@@ -16,7 +21,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -36,7 +43,22 @@ SNAPSHOT_TTL = 600
 def cache_key(site_id: int, key: str) -> str:
     """Cache key of a thread's snapshot (the thread key is hashed: any length, any bytes)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:40]
-    return f"snap:v1:{site_id}:{digest}"
+    return f"snap:v2:{site_id}:{digest}"  # v2: sort keys with created_at
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def sort_key(comment: Comment) -> str:
+    """``"<published_at>|<created_at>|<public id>"`` (UTC, microseconds): the
+    reader order of an approved comment, unique, as a string."""
+    published = comment.published_at or comment.created_at
+    return f"{_stamp(published)}|{_stamp(comment.created_at)}|{comment.public_id}"
+
+
+_STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"
+_SORT_KEY = re.compile(rf"{_STAMP}\|{_STAMP}\|c_[a-z0-9]{{1,40}}", re.ASCII)
 
 
 def build(site: Site, key: str) -> Snapshot:
@@ -44,19 +66,22 @@ def build(site: Site, key: str) -> Snapshot:
     thread = Thread.objects.filter(site=site, key=key).first()
     comments: list[Comment] = []
     if thread is not None:
-        comments = list(
-            thread.comments.approved().select_related("parent").order_by("published_at", "id")
-        )
+        comments = list(thread.comments.approved().select_related("parent"))
+    # Sorted here, not by the database: PostgreSQL's collation may order ids
+    # differently from Python, and paging bisects these very strings.
+    keyed = sorted((sort_key(c), c) for c in comments)
     visible = {c.pk for c in comments}
     replies = Counter(c.parent_id for c in comments if c.parent_id in visible)
     items = []
     sort_keys = []
-    for c in comments:
+    for key_, c in keyed:
         item = c.to_public_dict(reply_count=replies.get(c.pk, 0))
         if c.parent_id not in visible:
             item["parent_id"] = None  # never point at a comment readers cannot see
+        if item["published_at"] is None:  # approved outside moderation.decide (a raw update)
+            item["published_at"] = item["created_at"]
         items.append(item)
-        sort_keys.append(f"{c.published_at.isoformat(timespec='microseconds')}|{c.public_id}")  # type: ignore[union-attr]
+        sort_keys.append(key_)
     snapshot: Snapshot = {
         "thread": {
             "site": site.slug,
@@ -125,13 +150,18 @@ def encode_cursor(sort_key: str) -> str:
 
 
 def decode_cursor(cursor: str) -> str:
-    """Raises ``Invalid`` for a cursor this server did not make."""
+    """The sort key a cursor holds (see :func:`sort_key`).
+
+    Raises ``Invalid`` (400, field ``cursor``) for a cursor this server did not make.
+    """
     try:
+        if len(cursor) > 200:
+            raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
         value = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
     except (ValueError, UnicodeError) as exc:
         raise Invalid({"cursor": ["This cursor is not valid."]}) from exc
-    if "|" not in value:
+    if not _SORT_KEY.fullmatch(value):
         raise Invalid({"cursor": ["This cursor is not valid."]})
     return value
 
