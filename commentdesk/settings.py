@@ -92,8 +92,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "commentdesk.lib.http.RequestSizeLimitMiddleware",
+    # CORS first, so that even a 413 or 400 from the size check reaches the widget readable.
     "commentdesk.lib.http.ReaderCorsMiddleware",
+    "commentdesk.lib.http.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

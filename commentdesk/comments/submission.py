@@ -175,7 +175,7 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
         raise CommentdeskError(401, "invalid_token", "This edit token does not belong to the comment.")
     site = comment.site
     if comment.status != Comment.Status.PENDING:
-        raise Forbidden("edit_closed", "The comment was already decided by a moderator and can no longer be edited.")
+        raise Forbidden("edit_closed", "This comment can no longer be edited.")
     if now > comment.created_at + timedelta(minutes=site.edit_window):
         raise Forbidden("edit_closed", f"Comments can be edited for {site.edit_window} minutes only.")
     errors: dict[str, list[str]] = {}
@@ -185,7 +185,7 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
     with transaction.atomic():
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
         if locked.status != Comment.Status.PENDING:
-            raise Forbidden("edit_closed", "The comment was already decided by a moderator.")
+            raise Forbidden("edit_closed", "This comment can no longer be edited.")
         if locked.body != new_body:
             CommentRevision.objects.create(
                 comment=locked, body=locked.body, created_at=now, editor=CommentRevision.Editor.AUTHOR

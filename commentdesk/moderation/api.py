@@ -85,8 +85,9 @@ class BanOut(Schema):
 
 
 class FlagIn(Schema):
-    reason: str
-    note: str = ""
+    # Checked by decisions.flag after the comment (so a hidden comment answers 404 whatever the reason).
+    reason: str = Field(..., json_schema_extra={"enum": ["abusive", "spam", "off_topic", "misinformation", "other"]})
+    note: str = Field("", description="at most 500 characters")
 
 
 class FlagOut(Schema):
