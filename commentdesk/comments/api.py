@@ -89,6 +89,9 @@ class CommentIn(Schema):
     title: str = ""
     parent_id: str | None = None
     website: str = Field("", description="Honeypot: leave empty")
+    notify: bool = Field(False, description="e-mail me when my comment is published or answered (needs email; "
+                                            "a confirmation link is sent first)")
+    commenter_token: str = Field("", max_length=200, description="the commenter_token an earlier answer gave")
 
 
 class StoredComment(Schema):
@@ -104,6 +107,9 @@ class SubmitOut(Schema):
     comment: StoredComment
     message: str
     edit_token: str
+    commenter_token: str | None = Field(
+        None, description="only to a first-time commenter: keep it and send it with later comments"
+    )
 
 
 class CountsOut(Schema):
@@ -201,6 +207,8 @@ def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpRes
                 "message": PUBLISHED if status == Comment.Status.APPROVED else AWAITS_MODERATION,
                 "edit_token": result.edit_token,
             }
+            if result.commenter_token:
+                body["commenter_token"] = result.commenter_token
             if idem_key:
                 IdempotencyRecord.objects.create(site=obj, key=idem_key, status_code=202, response=body)
     except IntegrityError:

@@ -73,8 +73,11 @@ class Commenter(models.Model):
     notify = models.BooleanField(default=False)
     ip_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set by moderators: with the site's trusted_skip_premoderation, published at once.
+    # Set by moderators: with the site's trusted_skip_premoderation, published at once
+    # (only when the submission proves it is this commenter with their token).
     trusted = models.BooleanField(default=False)
+    # SHA-256 of the secret the widget keeps for a commenter it created (see submission).
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     # Kept by moderation.bans; the Ban rows there hold the history and reasons.
     banned_at = models.DateTimeField(null=True, blank=True)
     banned_until = models.DateTimeField(null=True, blank=True)
@@ -94,6 +97,12 @@ class Commenter(models.Model):
         if not self.public_id:
             self.public_id = new_public_id("u")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def issue_token(self) -> str:
+        """Create the commenter's secret (kept by their browser); only its SHA-256 is stored."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hashlib.sha256(token.encode()).hexdigest()
+        return token
 
     def is_banned(self, now: datetime | None = None) -> bool:
         """True while a ban is in force (permanent when ``banned_until`` is None)."""

@@ -6,16 +6,18 @@ nothing when they do.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
-from commentdesk.comments.signals import comment_submitted, thread_changed
+from commentdesk.comments.signals import comment_submitted, comments_published, thread_changed
 from commentdesk.lib.errors import CommentdeskError, Forbidden, Invalid
 from commentdesk.lib.text import is_blank, normalise_body, normalise_line, normalise_thread_key
 from commentdesk.sites.models import Site
@@ -39,14 +41,18 @@ class Draft:
     title: str = ""
     parent_id: str | None = None
     website: str = ""
+    notify: bool = False
+    commenter_token: str = ""
 
 
 @dataclass
 class Submitted:
-    """A stored submission: the comment and the author's edit token (shown once)."""
+    """A stored submission: the comment, the author's edit token (shown once),
+    and for a first-time commenter their commenter token (shown once)."""
 
     comment: Comment
     edit_token: str
+    commenter_token: str = ""
 
 
 def clean_body(raw: str, site: Site, field: str, errors: dict[str, list[str]]) -> str:
@@ -95,10 +101,20 @@ def clean_draft(site: Site, draft: Draft) -> tuple[str, str, str, str, str, str]
     return key, body, name, email.lower(), url, title
 
 
-def find_commenter(site: Site, name: str, email: str, ip_hash: str) -> Commenter | None:
-    """The commenter a submission belongs to: by e-mail when given, else by the
-    same name from the same address hash. None for a first-time commenter."""
+def find_commenter(site: Site, name: str, email: str, ip_hash: str, token: str = "") -> tuple[Commenter | None, bool]:
+    """The commenter a submission belongs to, and whether the submission proved it
+    with the commenter's token. By token when it is valid, else by e-mail when
+    given, else by the same name from the same address hash; None for a
+    first-time commenter."""
     qs = Commenter.objects.filter(site=site)
+    if token and len(token) < 200:
+        by_token = qs.filter(token_hash=hashlib.sha256(token.encode()).hexdigest()).first()
+        if by_token is not None:
+            return by_token, True
+    return _match(qs, name, email, ip_hash), False
+
+
+def _match(qs: QuerySet[Commenter], name: str, email: str, ip_hash: str) -> Commenter | None:
     if email:
         return qs.filter(email=email).order_by("id").first()
     return qs.filter(email="", name=name, ip_hash=ip_hash).order_by("id").first()
@@ -128,7 +144,7 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
             )
             if parent is None:
                 raise Invalid({"parent_id": ["There is no published comment with this id in this thread."]})
-        commenter = find_commenter(site, name, email, ip_hash)
+        commenter, proven = find_commenter(site, name, email, ip_hash, draft.commenter_token)
         if commenter is not None and commenter.is_banned(now):
             raise Forbidden("commenter_banned", "You can no longer comment on this site.")
         new_thread = thread is None
@@ -136,10 +152,23 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
             thread, new_thread = Thread.objects.get_or_create(
                 site=site, key=key, defaults={"url": url, "title": title, "created_at": now}
             )
+        commenter_token = ""
+        wants_mail = bool(email and draft.notify)
         if commenter is None:
-            commenter = Commenter.objects.create(site=site, name=name, email=email, ip_hash=ip_hash, created_at=now)
-        elif commenter.ip_hash != ip_hash or commenter.name != name:
-            Commenter.objects.filter(pk=commenter.pk).update(ip_hash=ip_hash, name=name)
+            commenter = Commenter(site=site, name=name, email=email, ip_hash=ip_hash, created_at=now,
+                                  notify=wants_mail)
+            commenter_token = commenter.issue_token()
+            commenter.save()
+        else:
+            changes = {"ip_hash": ip_hash, "name": name}
+            if wants_mail and not commenter.notify:
+                changes["notify"] = True
+            if email and email != commenter.email:  # a new address must be verified again
+                changes.update(email=email, email_verified=False)
+            if any(getattr(commenter, k) != v for k, v in changes.items()):
+                Commenter.objects.filter(pk=commenter.pk).update(**changes)
+                for k, v in changes.items():
+                    setattr(commenter, k, v)
         comment = Comment(
             site=site,
             thread=thread,
@@ -152,7 +181,7 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
         )
         if draft.website.strip():
             comment.transition(Comment.Status.SPAM, now)
-        elif site.policy == Site.Policy.POST:
+        elif site.policy == Site.Policy.POST or (proven and commenter.trusted and site.trusted_skip_premoderation):
             comment.transition(Comment.Status.APPROVED, now)
         token = comment.issue_edit_token()
         comment.save()
@@ -160,7 +189,9 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
         if new_thread or comment.status == Comment.Status.APPROVED:
             thread_id = thread.pk
             transaction.on_commit(lambda: thread_changed.send(sender=Thread, thread_id=thread_id))
-    return Submitted(comment=comment, edit_token=token)
+        if comment.status == Comment.Status.APPROVED:
+            transaction.on_commit(lambda: comments_published.send(sender=Comment, comment_ids=[comment.pk]))
+    return Submitted(comment=comment, edit_token=token, commenter_token=commenter_token)
 
 
 def author_edit(comment: Comment, token: str, body: str, now: datetime | None = None) -> Comment:

@@ -38,7 +38,7 @@ def test_valid_comment_is_stored_pending_and_answered_202(post_comment: Any, sit
     response = post_comment(email="Reader@Example.org", url="https://news.example/a/b", title="A B")
     assert response.status_code == 202
     data = response.json()
-    assert set(data) == {"comment", "message", "edit_token"}
+    assert set(data) == {"comment", "message", "edit_token", "commenter_token"}
     assert data["comment"]["status"] == "pending"
     assert data["comment"]["id"].startswith("c_")
     assert data["comment"]["body"] == "A comment."
@@ -477,6 +477,7 @@ def test_oversized_garbage_answers_413_not_400(reader_client: Client, site: Site
 
 def test_honeypot_is_stored_as_spam_but_answers_like_pending(post_comment: Any, client: Client, site: Site) -> None:
     """A filled ``website`` field is accepted with the usual 202 pending answer, stored as spam, never shown."""
+    post_comment(body="First, from a new commenter (the answer carries a commenter token).")
     genuine = post_comment(body="Genuine.")
     response = post_comment(body="Buy now", website="https://spam.example")
     assert response.status_code == genuine.status_code == 202
@@ -647,3 +648,50 @@ def test_extra_unknown_fields_are_ignored(post_comment: Any) -> None:
     response = post_comment(extra={"nested": [1, 2]}, rating=5)
     assert response.status_code == 202
     assert json.loads(response.content)["comment"]["status"] == "pending"
+
+
+# --- commenter tokens, trusted commenters, e-mail opt-in ------------------------------
+
+
+def _post(client, **fields):  # type: ignore[no-untyped-def]
+    payload = {"key": "/trust", "author_name": "Ann", "body": "Hello there", **fields}
+    return client.post("/api/v1/threads/demo/comments", payload, content_type="application/json")
+
+
+@pytest.mark.django_db
+def test_first_comment_gets_a_commenter_token_and_later_ones_do_not(site, reader_client):  # type: ignore[no-untyped-def]
+    """A new commenter is given a token once; sending it back names the same commenter."""
+    first = _post(reader_client).json()
+    assert first["commenter_token"]
+    again = _post(reader_client, commenter_token=first["commenter_token"], author_name="Ann B.").json()
+    assert "commenter_token" not in again
+    from commentdesk.comments.models import Comment as C
+
+    a, b = C.objects.order_by("id")
+    assert a.commenter_id == b.commenter_id and b.author_name == "Ann B."
+
+
+@pytest.mark.django_db
+def test_trusted_commenter_with_token_is_published_at_once(site, reader_client):  # type: ignore[no-untyped-def]
+    """Only with the site's setting, the trusted status, and the commenter's own token."""
+    from commentdesk.comments.models import Comment as C, Commenter as P
+
+    token = _post(reader_client, email="ann@example.org").json()["commenter_token"]
+    P.objects.update(trusted=True)
+    assert _post(reader_client, commenter_token=token).json()["comment"]["status"] == "pending"
+    site.trusted_skip_premoderation = True
+    site.save()
+    assert _post(reader_client, commenter_token=token).json()["comment"]["status"] == "approved"
+    # the same e-mail without the token proves nothing: it waits for a moderator
+    assert _post(reader_client, email="ann@example.org").json()["comment"]["status"] == "pending"
+    assert C.objects.filter(status="approved").count() == 1
+
+
+@pytest.mark.django_db
+def test_notify_opt_in_needs_an_email(site, reader_client):  # type: ignore[no-untyped-def]
+    from commentdesk.comments.models import Commenter as P
+
+    _post(reader_client, notify=True)
+    assert not P.objects.get().notify
+    _post(reader_client, notify=True, email="bo@example.org", author_name="Bo")
+    assert P.objects.get(email="bo@example.org").notify
