@@ -129,10 +129,11 @@ def get_site(slug: str) -> Site:
 
 
 @router.get("/sites/{site}", response={200: SiteOut, 404: ErrorOut})
-def site_info(request: HttpRequest, site: str) -> HttpResponse:
-    """The site's public settings for the widget: guidelines, disclaimer, limit."""
+def site_info(request: HttpRequest, site: str, lang: str = Query("", max_length=35)) -> HttpResponse:
+    """The site's public settings for the widget: guidelines and disclaimer (in
+    ``lang`` when the site has them, e.g. ``ko``), body limit, Terms of Use."""
     obj = get_site(site)
-    response = JsonResponse(obj.to_public_dict(), json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(obj.to_public_dict(lang or None), json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = f"public, max-age={snapshots.max_age()}"
     return response
 

@@ -695,3 +695,12 @@ def test_notify_opt_in_needs_an_email(site, reader_client):  # type: ignore[no-u
     assert not P.objects.get().notify
     _post(reader_client, notify=True, email="bo@example.org", author_name="Bo")
     assert P.objects.get(email="bo@example.org").notify
+
+
+@pytest.mark.django_db
+def test_site_info_in_the_readers_language(site, client):  # type: ignore[no-untyped-def]
+    site.translations = {"ko": {"guidelines": "서로 존중해 주세요.", "disclaimer": "댓글은 작성자의 의견입니다."}}
+    site.save()
+    ko = client.get("/api/v1/sites/demo", {"lang": "ko-KR"}).json()
+    assert ko["guidelines"] == "서로 존중해 주세요." and ko["disclaimer"] == "댓글은 작성자의 의견입니다."
+    assert client.get("/api/v1/sites/demo", {"lang": "fr"}).json()["guidelines"] == site.guidelines

@@ -2,8 +2,8 @@
 
 A reader writes under the demo article, the comment waits unseen, a moderator
 approves (or edits) it in the desk, and the reader then sees it, as plain text.
-Fixtures (``browser``, ``page``, ``demo_site``, ``desk_moderator``) are in this
-folder's ``conftest.py``; it skips these tests when /usr/bin/chromium is missing.
+Fixtures (``browser``, ``page``, ``demo_site``, ``desk_moderator``) come from the
+plugin ``commentdesk.tests.browser``; it skips these tests when /usr/bin/chromium is missing.
 
 Set ``COMMENTDESK_SCREENSHOTS=/some/dir`` to keep screenshots of the demo page
 and the desk taken along the way.
@@ -29,7 +29,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from commentdesk.comments.models import Comment, Thread
 from commentdesk.comments.tests.factories import CommentFactory, ThreadFactory
-from commentdesk.embed.tests.browser import MODERATOR_PASSWORD, BrowserProblems
+from commentdesk.tests.browser import MODERATOR_PASSWORD, BrowserProblems
 from commentdesk.embed.views import DEMO_KEY
 from commentdesk.sites.models import Site
 

@@ -89,6 +89,16 @@
     this.closed = false;
   }
 
+  /* The secret the server gave this browser for its commenter on this site: it lets a
+   * commenter the moderators trust be published at once. Kept only in this browser. */
+  Widget.prototype.commenterToken = function (value) {
+    var key = "commentdesk:commenter:" + this.site;
+    try {
+      if (value) window.localStorage.setItem(key, value);
+      return window.localStorage.getItem(key) || "";
+    } catch (e) { return ""; }
+  };
+
   Widget.prototype.start = function () {
     var self = this;
     var href = base + "/embed.css";
@@ -106,7 +116,7 @@
     this.root.appendChild(this.formBox);
     var enc = encodeURIComponent;
     return Promise.all([
-      request("GET", "/sites/" + enc(this.site)),
+      request("GET", "/sites/" + enc(this.site) + "?lang=" + enc(document.documentElement.lang || "")),
       request("GET", "/threads/" + enc(this.site) + "/comments?key=" + enc(this.key) + "&limit=500")
     ]).then(function (results) {
       if (results[0].status !== 200) {
@@ -289,6 +299,13 @@
     }
     var name = field("author_name", "Name", el("input", { id: uid + "-name", name: "author_name", maxlength: "80", autocomplete: "nickname", required: "" }), "Shown with your comment. Any name you like.");
     var email = field("email", "E-mail (optional)", el("input", { id: uid + "-email", name: "email", type: "email", autocomplete: "email" }), "Never shown.");
+    var notifyWrap = el("p", { className: "cd-field cd-notify" });
+    var notify = el("input", { id: uid + "-notify", name: "notify", type: "checkbox" });
+    notifyWrap.appendChild(notify);
+    notifyWrap.appendChild(el("label", { "for": notify.id }, "E-mail me when my comment is published or answered (we send a confirmation link first)."));
+    notifyWrap.hidden = true;
+    form.appendChild(notifyWrap);
+    email.addEventListener("input", function () { notifyWrap.hidden = !email.value.trim(); });
     var body = field("body", "Comment", el("textarea", { id: uid + "-body", name: "body", rows: "5", required: "" }));
     var counter = el("span", { className: "cd-counter", id: uid + "-count" });
     body.parentNode.appendChild(counter);
@@ -351,7 +368,8 @@
       var payload = {
         key: self.key, url: self.url, title: self.title,
         parent_id: self.replyTo ? self.replyTo.id : null,
-        author_name: name.value, email: email.value, body: body.value, website: website.value
+        author_name: name.value, email: email.value, body: body.value, website: website.value,
+        notify: !!(notify.checked && email.value.trim()), commenter_token: self.commenterToken()
       };
       request("POST", "/threads/" + encodeURIComponent(self.site) + "/comments", payload, { "Idempotency-Key": self.idempotencyKey })
         .then(function (r) {
@@ -360,6 +378,7 @@
           if (r.status === 202) {
             self.idempotencyKey = null;
             try { window.localStorage.setItem("commentdesk:name", name.value); } catch (e) { /* storage off */ }
+            if (r.data.commenter_token) self.commenterToken(r.data.commenter_token);
             body.value = "";
             updateCounter();
             self.replyTo = null;
