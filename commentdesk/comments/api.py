@@ -24,7 +24,7 @@ from commentdesk.lib.http import etag_matches
 from commentdesk.lib.iphash import request_ip_hash
 from commentdesk.lib.text import is_blank, normalise_thread_key
 from commentdesk.publishing import snapshots
-from commentdesk.sites.models import Site
+from commentdesk.sites.models import Site, SiteDict
 
 router = Router(tags=["reader"])
 
@@ -67,17 +67,6 @@ class ThreadCommentsOut(Schema):
     thread: ThreadOut
     comments: list[CommentOut]
     next: str | None
-
-
-class SiteOut(Schema):
-    slug: str
-    name: str
-    policy: str
-    terms_url: str
-    guidelines: str
-    disclaimer: str
-    body_max_length: int
-    reason_codes: list[str]
 
 
 class CommentIn(Schema):
@@ -128,7 +117,7 @@ def get_site(slug: str) -> Site:
     return site
 
 
-@router.get("/sites/{site}", response={200: SiteOut, 404: ErrorOut})
+@router.get("/sites/{site}", response={200: SiteDict, 404: ErrorOut})
 def site_info(request: HttpRequest, site: str, lang: str = Query("", max_length=35)) -> HttpResponse:
     """The site's public settings for the widget: guidelines and disclaimer (in
     ``lang`` when the site has them, e.g. ``ko``), body limit, Terms of Use."""

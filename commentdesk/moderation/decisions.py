@@ -18,7 +18,7 @@ from commentdesk.comments.signals import comments_published, thread_changed
 from commentdesk.comments.submission import clean_body
 from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
-from commentdesk.moderation.permissions import User, allowed_languages, can_moderate
+from commentdesk.moderation.permissions import User, allowed_languages, require_moderator
 from commentdesk.sites.models import Site
 
 MAX_BULK = 500
@@ -73,8 +73,7 @@ def decide(
     not logged again.
     """
     now = now or timezone.now()
-    if not can_moderate(moderator, site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(moderator, site)
     if action not in ACTIONS:
         raise Invalid({"action": [f"Unknown action {action!r}; use approve, reject, spam or restore."]})
     reason = check_reason(site, reason, required=action in NEEDS_REASON)
@@ -161,8 +160,7 @@ def edit(
     """
     now = now or timezone.now()
     site = comment.site
-    if not can_moderate(moderator, site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(moderator, site)
     languages = allowed_languages(moderator, site)
     if languages is not None and comment.language and comment.language not in languages:
         raise NotFound("unknown_comment", "There is no comment with this id on a site you moderate.")
@@ -225,8 +223,7 @@ def ban(
     or an ``until`` in the past, 403 ``forbidden`` without rights.
     """
     now = now or timezone.now()
-    if not can_moderate(moderator, site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(moderator, site)
     reason = check_reason(site, reason, required=True)
     if until is not None and until <= now:
         raise Invalid({"until": ["A ban must end in the future (or give null for a permanent ban)."]})
@@ -302,8 +299,7 @@ def undo(site: Site, entry_id: int, moderator: User, now: datetime | None = None
     ``forbidden`` without rights.
     """
     now = now or timezone.now()
-    if not can_moderate(moderator, site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(moderator, site)
     with transaction.atomic():
         entry = (
             AuditLogEntry.objects.filter(site=site, pk=entry_id, action__in=[*ACTIONS, "undo"], comment__isnull=False)
@@ -336,8 +332,7 @@ def unban(site: Site, commenter_id: str, moderator: User, note: str = "", now: d
     """Lift a commenter's ban (logged). Raises 404 ``unknown_commenter``, 409
     ``not_banned`` when no ban is in force, 403 ``forbidden`` without rights."""
     now = now or timezone.now()
-    if not can_moderate(moderator, site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(moderator, site)
     with transaction.atomic():
         commenter = Commenter.objects.select_for_update().filter(site=site, public_id=commenter_id).first()
         if commenter is None:
@@ -358,8 +353,7 @@ def set_trusted(site: Site, commenter_id: str, trusted: bool, moderator: User, n
     """Trust a commenter (their comments publish at once where the site allows
     it) or withdraw trust; logged. Raises 404 ``unknown_commenter``, 403 ``forbidden``."""
     now = now or timezone.now()
-    if not can_moderate(moderator, site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(moderator, site)
     with transaction.atomic():
         commenter = Commenter.objects.select_for_update().filter(site=site, public_id=commenter_id).first()
         if commenter is None:

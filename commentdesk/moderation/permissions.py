@@ -46,6 +46,12 @@ def is_site_admin(user: User, site: Site) -> bool:
     return Membership.objects.filter(user=user, site=site, role=Membership.Role.ADMIN).exists()
 
 
+def require_moderator(user: User, site: Site) -> None:
+    """Raise 403 ``forbidden`` unless ``user`` may moderate ``site``."""
+    if not can_moderate(user, site):
+        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+
+
 def site_for_moderator(user: User, slug: str) -> Site:
     """The site ``slug`` if ``user`` may moderate it.
 
@@ -55,6 +61,5 @@ def site_for_moderator(user: User, slug: str) -> Site:
     site = Site.objects.filter(slug=slug).first()
     if site is None:
         raise NotFound("unknown_site", f"There is no site {slug!r}.")
-    if not can_moderate(user, site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(user, site)
     return site

@@ -8,10 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from commentdesk.comments.models import Thread
-from commentdesk.lib.errors import CommentdeskError
 from commentdesk.moderation.decisions import refresh_after_commit
 from commentdesk.moderation.models import AuditLogEntry
-from commentdesk.moderation.permissions import User, can_moderate
+from commentdesk.moderation.permissions import User, require_moderator
 from commentdesk.sites.models import Site
 
 
@@ -20,8 +19,7 @@ def set_closed(thread: Thread, closed: bool, moderator: User, note: str = "", no
     ``thread_closed`` and the widget says so. Logged; a no-op when already so.
     Raises 403 ``forbidden`` without rights on the thread's site."""
     now = now or timezone.now()
-    if not can_moderate(moderator, thread.site):
-        raise CommentdeskError(403, "forbidden", "You have no moderator rights on this site.")
+    require_moderator(moderator, thread.site)
     with transaction.atomic():
         locked = Thread.objects.select_for_update().get(pk=thread.pk)
         if locked.is_closed == closed:
