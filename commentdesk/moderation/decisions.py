@@ -84,9 +84,12 @@ def decide(
         raise Invalid({"comment_ids": [f"At most {MAX_BULK} comments in one decision."]})
     target = ACTIONS[action]
     with transaction.atomic():
+        # By the unique public_id index alone: with "site = …" in the same query SQLite's
+        # planner walks the site's index instead (seconds at a million comments).
         found = {
             c.public_id: c
-            for c in Comment.objects.select_for_update().filter(site=site, public_id__in=ids)
+            for c in Comment.objects.select_for_update().filter(public_id__in=ids)
+            if c.site_id == site.pk
         }
         languages = allowed_languages(moderator, site)
         if languages is not None:
