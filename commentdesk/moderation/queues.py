@@ -4,13 +4,15 @@ moderator needs (article, parent, commenter history, flags)."""
 from __future__ import annotations
 
 import base64
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from commentdesk.comments.models import Comment, rfc3339
 from commentdesk.lib.errors import Invalid
@@ -39,17 +41,27 @@ class QueueFilter:
     languages: list[str] | None = None
 
 
-def text_search(qs: QuerySet[Comment], q: str) -> QuerySet[Comment]:
-    """Comments whose body matches ``q``: PostgreSQL full text (``simple``
-    configuration, web-search syntax) or a plain substring, so that Korean words
-    with particles attached still match; a substring alone on SQLite."""
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+def prefix_tsquery(q: str) -> str:
+    """A PostgreSQL tsquery matching every word of ``q`` as a prefix (``a:* & b:*``),
+    or "" when ``q`` has no word characters. Prefixes let "대통령" find
+    "대통령이" (Korean particles attach to words) and "bridg" find "bridges".
 
-        query = SearchQuery(q, config="simple", search_type="websearch")
-        return qs.annotate(_search=SearchVector("body", config="simple")).filter(
-            Q(_search=query) | Q(body__icontains=q)
-        )
+    >>> prefix_tsquery("대통령 bridge's (new)")
+    '대통령:* & bridge:* & s:* & new:*'
+    """
+    words = re.findall(r"\w+", q.lower())[:10]
+    return " & ".join(f"{w}:*" for w in words)
+
+
+def text_search(qs: QuerySet[Comment], q: str) -> QuerySet[Comment]:
+    """Comments whose body matches ``q``: on PostgreSQL every word as a prefix
+    against the stored ``search_vector`` column and its GIN index (migration
+    comments 0005); a case-insensitive substring on SQLite."""
+    terms = prefix_tsquery(q)
+    if connection.vendor == "postgresql" and terms:
+        match = RawSQL("comments_comment.search_vector @@ to_tsquery('simple', %s)", [terms],
+                       output_field=BooleanField())
+        return qs.filter(match)
     return qs.filter(body__icontains=q)
 
 
