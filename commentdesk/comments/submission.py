@@ -147,11 +147,15 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
         commenter, proven = find_commenter(site, name, email, ip_hash, draft.commenter_token)
         if commenter is not None and commenter.is_banned(now):
             raise Forbidden("commenter_banned", "You can no longer comment on this site.")
-        new_thread = thread is None
+        honeypot = bool(draft.website.strip())
+        described = {"url": url, "title": title} if not honeypot else {"url": "", "title": ""}
         if thread is None:
-            thread, new_thread = Thread.objects.get_or_create(
-                site=site, key=key, defaults={"url": url, "title": title, "created_at": now}
-            )
+            thread, _created = Thread.objects.get_or_create(site=site, key=key, defaults={**described, "created_at": now})
+        elif not honeypot and (url or title) and (thread.url, thread.title) != (url, title):
+            # Until a comment is published the description is only a proposal, hidden from
+            # readers; the latest reader's page describes the article.
+            if not thread.comments.approved().exists():
+                Thread.objects.filter(pk=thread.pk).update(url=url or thread.url, title=title or thread.title)
         commenter_token = ""
         wants_mail = bool(email and draft.notify)
         if commenter is None:
@@ -179,14 +183,14 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
             created_at=now,
             ip_hash=ip_hash,
         )
-        if draft.website.strip():
+        if honeypot:
             comment.transition(Comment.Status.SPAM, now)
         elif site.policy == Site.Policy.POST or (proven and commenter.trusted and site.trusted_skip_premoderation):
             comment.transition(Comment.Status.APPROVED, now)
         token = comment.issue_edit_token()
         comment.save()
         transaction.on_commit(lambda: comment_submitted.send(sender=Comment, comment=comment))
-        if new_thread or comment.status == Comment.Status.APPROVED:
+        if comment.status == Comment.Status.APPROVED:
             thread_id = thread.pk
             transaction.on_commit(lambda: thread_changed.send(sender=Thread, thread_id=thread_id))
         if comment.status == Comment.Status.APPROVED:

@@ -57,7 +57,9 @@ def _demo_page(request: HttpRequest, key: str) -> HttpResponse:
     site = Site.objects.filter(slug=DEMO_SITE).first()
     if site is None:
         raise Http404("Run `commentdesk demo` first: there is no demo site.")
-    thread = Thread.objects.filter(site=site, key=key).first()
+    # Like the reader API: a thread's reader-supplied title and URL show only once a
+    # comment of it is published.
+    thread = Thread.objects.filter(site=site, key=key, comments__status=Comment.Status.APPROVED).first()
     others = (
         Thread.objects.filter(site=site, comments__status=Comment.Status.APPROVED)
         .exclude(key=key)

@@ -86,8 +86,10 @@ def build(site: Site, key: str) -> Snapshot:
         "thread": {
             "site": site.slug,
             "key": key,
-            "title": thread.title if thread else "",
-            "url": thread.url if thread else "",
+            # Title and URL come from readers' submissions: shown only once a
+            # moderator has approved a comment of the thread (and so seen them).
+            "title": thread.title if thread and items else "",
+            "url": thread.url if thread and items else "",
             "is_closed": thread.is_closed if thread else False,
             "comment_count": len(items),
         },

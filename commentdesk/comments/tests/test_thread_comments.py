@@ -427,17 +427,20 @@ def test_unknown_thread_answers_200_empty(client: Client, site: Site) -> None:
     assert response["ETag"]
 
 
-def test_first_submission_fills_in_the_cached_empty_thread(
-    client: Client, post_comment: Any, django_capture_on_commit_callbacks: Any
+def test_reader_supplied_title_shows_only_once_a_comment_is_published(
+    client: Client, post_comment: Any, publish: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    """The thread created by a first (pending) comment replaces the cached empty answer: title and URL appear, no comment."""
+    """A pending (or honeypot-caught) submission's title and URL never reach readers, nor change the ETag."""
     empty = get(client)
-    assert empty.json()["thread"]["title"] == ""
     with django_capture_on_commit_callbacks(execute=True):
+        assert post_comment(title="BUY PILLS", url="https://evil.example/", website="bot").status_code == 202
         assert post_comment(title="Workers", url="https://news.example/a/b").status_code == 202
+    pending = get(client)
+    assert pending.json() == empty.json() and pending["ETag"] == empty["ETag"]
+    publish(Comment.objects.get(status=Comment.Status.PENDING))
     after = get(client).json()
     assert (after["thread"]["title"], after["thread"]["url"]) == ("Workers", "https://news.example/a/b")
-    assert after["comments"] == [] and after["thread"]["comment_count"] == 0
+    assert after["thread"]["comment_count"] == 1
 
 
 def test_unknown_site_answers_404(client: Client, site: Site) -> None:
