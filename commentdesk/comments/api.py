@@ -7,6 +7,7 @@ serialise. Errors are ``CommentdeskError``s rendered by ``commentdesk.api``.
 from __future__ import annotations
 
 import hashlib
+import hashlib
 from datetime import timedelta
 from typing import Literal
 
@@ -19,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from commentdesk.comments.models import Comment, IdempotencyRecord
 from commentdesk.comments.submission import Draft, author_edit, submit
 from commentdesk.lib import ratelimit
-from commentdesk.lib.errors import Invalid, NotFound
+from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.lib.http import etag_matches
 from commentdesk.lib.iphash import request_ip_hash
 from commentdesk.lib.text import is_blank, normalise_thread_key
@@ -160,34 +161,61 @@ def thread_comments(
     return response
 
 
-def _replay(record: IdempotencyRecord) -> JsonResponse:
-    response = JsonResponse(record.response, status=record.status_code, json_dumps_params={"ensure_ascii": False})
+def _replay(record: IdempotencyRecord, fingerprint: str) -> JsonResponse:
+    """The first answer again, with fresh tokens for the same comment (the first
+    ones are not kept). Raises 422 ``idempotency_key_reused`` for another request."""
+    if record.fingerprint != fingerprint or record.comment is None:
+        raise CommentdeskError(422, "idempotency_key_reused",
+                               "This Idempotency-Key was used for another request; use a new key.")
+    body = dict(record.response)
+    comment = record.comment
+    body["edit_token"] = comment.issue_edit_token()
+    comment.save(update_fields=["edit_token_hash"])
+    if record.commenter_created:
+        commenter = comment.commenter
+        body["commenter_token"] = commenter.issue_token()
+        commenter.save(update_fields=["token_hash"])
+    response = JsonResponse(body, status=record.status_code, json_dumps_params={"ensure_ascii": False})
     response["Idempotent-Replayed"] = "true"
     return response
 
 
-@router.post("/threads/{site}/comments", response={202: SubmitOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 429: ErrorOut})
+def _previous(site: Site, key: str) -> IdempotencyRecord | None:
+    since = timezone.now() - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
+    return IdempotencyRecord.objects.select_related("comment__commenter").filter(
+        site=site, key=key, created_at__gte=since
+    ).first()
+
+
+@router.post("/threads/{site}/comments", response={202: SubmitOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut})
 def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpResponse:
     """Submit a comment; it waits for a moderator (202 ``pending``).
 
-    ``Idempotency-Key`` (≤ 200 printable characters): the same key within 24 hours
-    returns the first answer and stores nothing new."""
+    ``Idempotency-Key`` (≤ 200 printable characters): the same key with the same
+    request within 24 hours returns the first answer (with fresh tokens) and
+    stores nothing new; the same key with another request answers 422."""
     obj = get_site(site)
     idem_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idem_key) > 200 or not idem_key.isprintable():
         raise Invalid({"Idempotency-Key": ["At most 200 printable characters."]})
+    fingerprint = hashlib.sha256(request.body).hexdigest()
     if idem_key:
-        since = timezone.now() - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
-        record = IdempotencyRecord.objects.filter(site=obj, key=idem_key, created_at__gte=since).first()
+        record = _previous(obj, idem_key)
         if record is not None:
-            return _replay(record)
+            return _replay(record, fingerprint)
     ip_hash = request_ip_hash(request)
     ratelimit.hit(f"post:{obj.pk}", ip_hash, settings.COMMENTS_RATE_LIMIT, settings.COMMENTS_RATE_WINDOW)
     draft = Draft(**payload.dict())
     try:
         with transaction.atomic():
+            record = None
             if idem_key:
-                IdempotencyRecord.objects.filter(site=obj, key=idem_key).delete()  # an expired one
+                since = timezone.now() - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
+                IdempotencyRecord.objects.filter(site=obj, key=idem_key, created_at__lt=since).delete()
+                # Claim the key before storing anything: a concurrent twin fails here.
+                record = IdempotencyRecord.objects.create(
+                    site=obj, key=idem_key, fingerprint=fingerprint, status_code=202, response={}
+                )
             result = submit(obj, draft, ip_hash)
             comment = result.comment
             status = "pending" if comment.status == Comment.Status.SPAM else comment.status
@@ -195,18 +223,21 @@ def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpRes
                 # A honeypot catch is not told it was caught: it reads "pending".
                 "comment": comment.to_author_dict(shown_status=status),
                 "message": PUBLISHED if status == Comment.Status.APPROVED else AWAITS_MODERATION,
-                "edit_token": result.edit_token,
             }
+            if record is not None:
+                record.response = dict(body)
+                record.comment = comment
+                record.commenter_created = bool(result.commenter_token)
+                record.save(update_fields=["response", "comment", "commenter_created"])
+            body["edit_token"] = result.edit_token
             if result.commenter_token:
                 body["commenter_token"] = result.commenter_token
-            if idem_key:
-                IdempotencyRecord.objects.create(site=obj, key=idem_key, status_code=202, response=body)
     except IntegrityError:
-        # Two requests with one Idempotency-Key raced: the other one won; replay it.
-        record = IdempotencyRecord.objects.filter(site=obj, key=idem_key).first()
-        if idem_key and record is not None:
-            return _replay(record)
-        raise
+        # A request with the same Idempotency-Key got there first: replay its answer.
+        record = _previous(obj, idem_key) if idem_key else None
+        if record is None:
+            raise
+        return _replay(record, fingerprint)
     return JsonResponse(body, status=202, json_dumps_params={"ensure_ascii": False})
 
 

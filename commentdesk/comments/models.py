@@ -270,10 +270,18 @@ class CommentRevision(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a submission with an ``Idempotency-Key`` (replayed for 24 h)."""
+    """The first answer to a submission with an ``Idempotency-Key`` (replayed for 24 h).
+
+    ``fingerprint``: SHA-256 of the request body, so a key reused for another
+    request is refused. ``response`` holds the answer without its tokens: they
+    are never kept at rest; a replay issues fresh ones for the same comment.
+    """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE)
     key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, default="")
+    comment = models.ForeignKey(Comment, null=True, on_delete=models.CASCADE, related_name="+")
+    commenter_created = models.BooleanField(default=False)
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from commentdesk.comments.models import Comment, Commenter, Thread
+from commentdesk.comments.models import IdempotencyRecord, Comment, Commenter, Thread
 from commentdesk.comments.tests.factories import CommentFactory, ThreadFactory
 from commentdesk.sites.models import Site
 
@@ -566,10 +566,57 @@ def test_same_idempotency_key_twice_stores_one_comment(post_comment: Any, stored
     assert first.status_code == 202
     after_first = stored()
     second = post_comment(headers={"Idempotency-Key": "k-123"})
-    assert second.status_code == 202
-    assert second.json() == first.json()
+    assert second.status_code == 202 and second["Idempotent-Replayed"] == "true"
+    replay, original = second.json(), first.json()
+    assert replay["comment"] == original["comment"] and replay["message"] == original["message"]
     assert stored() == after_first
     assert Comment.objects.count() == 1
+    # The tokens are not kept at rest: the replay carries fresh ones, and they work.
+    assert replay["edit_token"] != original["edit_token"]
+    comment = Comment.objects.get()
+    assert comment.check_edit_token(replay["edit_token"]) and not comment.check_edit_token(original["edit_token"])
+    record = IdempotencyRecord.objects.get()
+    assert "edit_token" not in record.response and "commenter_token" not in record.response
+
+
+def test_idempotency_key_reused_for_another_request_is_refused(post_comment: Any, stored: Any) -> None:
+    """The same key with a different body answers 422 and stores nothing, and reveals nothing of the first."""
+    post_comment(headers={"Idempotency-Key": "k-9"}, author_name="Victim", body="First text.")
+    before = stored()
+    other = post_comment(headers={"Idempotency-Key": "k-9"}, author_name="Attacker", body="Other text.")
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    assert "edit_token" not in other.content.decode() and stored() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_twins_with_one_key_store_one_comment(site: Site) -> None:
+    """Two simultaneous requests with one key (a double click) store one comment."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database locks tables without waiting; the PostgreSQL pass runs this")
+
+    barrier = threading.Barrier(4)
+    answers: list[int] = []
+
+    def send() -> None:
+        barrier.wait()
+        response = Client(REMOTE_ADDR="198.51.100.9").post(
+            "/api/v1/threads/demo/comments", {"key": "/twins", "author_name": "A", "body": "Same click"},
+            content_type="application/json", headers={"Idempotency-Key": "twin"},
+        )
+        answers.append(response.status_code)
+        connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [202, 202, 202, 202]
+    assert Comment.objects.filter(thread__key="/twins").count() == 1
 
 
 def test_idempotent_replay_does_not_count_against_the_rate_limit(post_comment: Any, settings: Any) -> None:
