@@ -18,12 +18,11 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from commentdesk.comments.models import Comment, IdempotencyRecord
-from commentdesk.comments.submission import Draft, author_edit, submit
+from commentdesk.comments.submission import Draft, author_edit, clean_key, submit
 from commentdesk.lib import ratelimit
 from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.lib.http import etag_matches
 from commentdesk.lib.iphash import request_ip_hash
-from commentdesk.lib.text import is_blank, normalise_thread_key
 from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site, SiteDict
 
@@ -140,9 +139,7 @@ def thread_comments(
     """Approved comments of one thread, oldest first (or ``order=newest``), with
     ``ETag``; ``If-None-Match`` with the current ETag answers 304."""
     obj = get_site(site)
-    normal = normalise_thread_key(key)
-    if is_blank(normal):
-        raise Invalid({"key": ["The thread key is missing."]})
+    normal = clean_key(key)
     snapshot = snapshots.get(obj, normal)
     etag = snapshot["etag"]
     if order != "oldest" or limit != 100 or cursor:
@@ -247,7 +244,7 @@ def thread_counts(request: HttpRequest, site: str, key: list[str] = Query(...)) 
     obj = get_site(site)
     if len(key) > 100:
         raise Invalid({"key": ["At most 100 keys."]})
-    normal = {k: normalise_thread_key(k) for k in key}
+    normal = {k: clean_key(k) for k in key}
     found = snapshots.counts(obj, sorted(set(normal.values())))
     response = JsonResponse({"counts": {k: found.get(n, 0) for k, n in normal.items()}})
     response["Cache-Control"] = f"public, max-age={snapshots.max_age()}"

@@ -27,8 +27,10 @@ def rfc3339(value: datetime | None) -> str | None:
     """
     if value is None:
         return None
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return value.astimezone(UTC).strftime(fmt)
+    utc = value.astimezone(UTC)
+    # isoformat pads the year to four digits (strftime's %Y does not, for years < 1000).
+    text = utc.replace(tzinfo=None).isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text + "Z"
 
 
 class ThreadQuerySet(models.QuerySet["Thread"]):

@@ -67,6 +67,23 @@ def clean_body(raw: str, site: Site, field: str, errors: dict[str, list[str]]) -
     return body
 
 
+def key_problem(key: str) -> str | None:
+    """What is wrong with a normalised thread key (blank, over 500 characters), or None."""
+    if is_blank(key):
+        return "The thread key is missing."
+    if len(key) > KEY_MAX:
+        return f"The thread key is over {KEY_MAX} characters."
+    return None
+
+
+def clean_key(raw: str) -> str:
+    """A reader's thread key, normalised; raises ``Invalid`` (field ``key``) when unusable."""
+    key = normalise_thread_key(raw)
+    if problem := key_problem(key):
+        raise Invalid({"key": [problem]})
+    return key
+
+
 def clean_draft(site: Site, draft: Draft) -> tuple[str, str, str, str, str, str]:
     """Validate and normalise ``draft``; returns (key, body, name, email, url, title).
 
@@ -74,10 +91,8 @@ def clean_draft(site: Site, draft: Draft) -> tuple[str, str, str, str, str, str]
     """
     errors: dict[str, list[str]] = {}
     key = normalise_thread_key(draft.key or "")
-    if is_blank(key):
-        errors["key"] = ["The thread key is missing."]
-    elif len(key) > KEY_MAX:
-        errors["key"] = [f"The thread key is over {KEY_MAX} characters."]
+    if problem := key_problem(key):
+        errors["key"] = [problem]
     body = clean_body(draft.body or "", site, "body", errors)
     name = normalise_line(draft.author_name or "")
     if is_blank(name):

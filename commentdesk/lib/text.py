@@ -70,6 +70,8 @@ def normalise_thread_key(key: str) -> str:
     '/a/b'
     >>> normalise_thread_key("/")
     '/'
+    >>> normalise_thread_key("http://[::1/a/b")
+    '/a/b'
 
     Any other key (a publisher's article id) is kept as given, stripped:
 
@@ -78,7 +80,12 @@ def normalise_thread_key(key: str) -> str:
     """
     key = normalise_line(key)
     if key.startswith("/") or "://" in key:
-        path = urlsplit(key).path if "://" in key else key.split("?", 1)[0].split("#", 1)[0]
+        path = key.split("?", 1)[0].split("#", 1)[0]
+        if "://" in key:
+            try:
+                path = urlsplit(key).path
+            except ValueError:  # a malformed host ("http://[::1/a"): keep what follows it
+                path = "/" + path.split("://", 1)[1].partition("/")[2]
         path = quote(unquote(path), safe="/:@!$&'()*+,;=-._~")
         path = re.sub(r"/{2,}", "/", path).rstrip("/")
         return path or "/"

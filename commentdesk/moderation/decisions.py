@@ -8,7 +8,7 @@ snapshots are refreshed after the commit (``comments.signals.thread_changed``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -228,8 +228,13 @@ def ban(
     now = now or timezone.now()
     require_moderator(moderator, site)
     reason = check_reason(site, reason, required=True)
-    if until is not None and until <= now:
-        raise Invalid({"until": ["A ban must end in the future (or give null for a permanent ban)."]})
+    if until is not None:
+        try:
+            until = until.astimezone(UTC)
+        except (OverflowError, ValueError) as exc:
+            raise Invalid({"until": ["This time is out of range."]}) from exc
+        if until <= now:
+            raise Invalid({"until": ["A ban must end in the future (or give null for a permanent ban)."]})
     with transaction.atomic():
         commenter = Commenter.objects.select_for_update().filter(site=site, public_id=commenter_id).first()
         if commenter is None:

@@ -85,7 +85,7 @@ def queue_queryset(site: Site, filters: QueueFilter | None = None) -> QuerySet[C
         qs = qs.filter(commenter__public_id=f.commenter)
     if f.since:
         qs = qs.filter(created_at__gte=datetime.combine(f.since, time.min, tzinfo=UTC))
-    if f.until:
+    if f.until and f.until < date.max:
         qs = qs.filter(created_at__lt=datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=UTC))
     if f.q and f.q.strip():
         qs = text_search(qs, f.q.strip())
@@ -112,8 +112,11 @@ def _decode(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
         when, pk = raw.rsplit("|", 1)
-        return datetime.fromisoformat(when), int(pk)
-    except (ValueError, UnicodeError) as exc:
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise ValueError("a cursor time has a zone")
+        return moment.astimezone(UTC), int(pk)
+    except (ValueError, UnicodeError, OverflowError) as exc:
         raise Invalid({"cursor": ["This cursor is not valid."]}) from exc
 
 

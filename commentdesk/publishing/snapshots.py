@@ -47,7 +47,7 @@ def cache_key(site_id: int, key: str) -> str:
 
 
 def _stamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def sort_key(comment: Comment) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -97,8 +97,9 @@ class Site(models.Model):
     reason_codes = models.JSONField(default=list, validators=[validate_reason_codes])
     guidelines = models.TextField(default=DEFAULT_GUIDELINES, blank=True)
     disclaimer = models.TextField(default=DEFAULT_DISCLAIMER, blank=True)
-    body_max_length = models.PositiveIntegerField(default=5000)
-    edit_window = models.PositiveIntegerField(default=15, help_text=_("minutes"))
+    # Bounded: a body must fit the API's 64 KiB request; the others keep date arithmetic in range.
+    body_max_length = models.PositiveIntegerField(default=5000, validators=[MinValueValidator(1), MaxValueValidator(20_000)])
+    edit_window = models.PositiveIntegerField(default=15, help_text=_("minutes"), validators=[MaxValueValidator(7 * 24 * 60)])
     languages = models.JSONField(
         default=list, blank=True, validators=[validate_languages],
         help_text=_("language codes of the site's desks, e.g. [\"en\", \"ko\"]"),
@@ -108,10 +109,12 @@ class Site(models.Model):
         help_text=_("per language: {\"ko\": {\"guidelines\": \"…\", \"disclaimer\": \"…\"}}"),
     )
     auto_close_days = models.PositiveIntegerField(
-        default=0, help_text=_("close a thread to new comments this many days after it opened; 0 = never")
+        default=0, help_text=_("close a thread to new comments this many days after it opened; 0 = never"),
+        validators=[MaxValueValidator(3650)],
     )
     digest_after_minutes = models.PositiveIntegerField(
-        default=60, help_text=_("e-mail the moderators when a comment has waited this long; 0 = never")
+        default=60, help_text=_("e-mail the moderators when a comment has waited this long; 0 = never"),
+        validators=[MaxValueValidator(7 * 24 * 60)],
     )
     trusted_skip_premoderation = models.BooleanField(
         default=False, help_text=_("publish comments of trusted commenters at once")

@@ -499,11 +499,11 @@ def test_posted_comment_is_read_under_every_key_form(client: Client, post_commen
         assert ids(get(client, key=key)) == [comment.public_id]
 
 
-def test_long_key_is_not_a_server_error(client: Client, site: Site) -> None:
-    """A key longer than any stored one simply names an empty thread."""
+def test_overlong_key_is_refused(client: Client, site: Site) -> None:
+    """A key over 500 characters (after normalisation) answers 400, as a submission would;
+    nothing is built or cached for it."""
     response = get(client, key="/" + "x" * 3000)
-    assert response.status_code == 200
-    assert response.json()["comments"] == []
+    assert response.status_code == 400 and "key" in response.json()["error"]["fields"]
 
 
 def test_korean_key_and_text_are_returned_unescaped(client: Client, site: Site) -> None:
