@@ -70,6 +70,17 @@ class Skipped:
         return f"{self.record}{where}: {self.reason}"
 
 
+class ImportFileError(Exception):
+    """The file cannot be read at all (not XML, empty…); nothing was imported."""
+
+
+@dataclass
+class ParserWarning:
+    """Something the parser had to repair or give up on, e.g. ``line 147: AttValue: " or ' expected``."""
+
+    message: str
+
+
 @dataclass
 class Dropped:
     """``count`` comments left out on purpose: they belong to a deleted thread."""
@@ -90,6 +101,7 @@ class Summary:
     dropped_in_deleted_threads: int = 0
     parents_missing: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """The one summary line the command prints."""
@@ -104,11 +116,16 @@ class Summary:
             f"skipped {len(self.skipped)}" + (": " + "; ".join(str(s) for s in self.skipped) if self.skipped else ""),
         ]
         if self.parents_missing:
-            parts.append("parents not found (imported as top-level): " + ", ".join(self.parents_missing[:20]))
+            parts.append("parents not found or not valid (imported as top-level): "
+                         + ", ".join(self.parents_missing[:20])
+                         + (f" and {len(self.parents_missing) - 20} more" if len(self.parents_missing) > 20 else ""))
+        if self.warnings:
+            parts.append("parser: " + "; ".join(self.warnings[:10])
+                         + (f" and {len(self.warnings) - 10} more" if len(self.warnings) > 10 else ""))
         return " | ".join(parts)
 
 
-Record = ThreadRecord | CommentRecord | Skipped | Dropped
+Record = ThreadRecord | CommentRecord | Skipped | Dropped | ParserWarning
 
 
 class Writer:
@@ -140,6 +157,8 @@ class Writer:
                 self.add_comment(item)
             elif isinstance(item, Skipped):
                 self.summary.skipped.append(item)
+            elif isinstance(item, ParserWarning):
+                self.summary.warnings.append(item.message)
             else:
                 self.summary.dropped_in_deleted_threads += item.count
         return self.finish()
@@ -251,18 +270,22 @@ class Writer:
         return self.summary
 
     def _link_parents(self) -> None:
+        """Link each reply to its parent when the parent is in the same thread and
+        written no later than the reply (so self-replies and cycles cannot exist)."""
         for start in range(0, len(self.links), self.batch_size):
             chunk = self.links[start : start + self.batch_size]
             ids = {c for c, _ in chunk} | {p for _, p in chunk}
-            pks = dict(
-                Comment.objects.filter(site=self.site, import_source=self.source, import_id__in=ids).values_list(
-                    "import_id", "pk"
-                )
-            )
+            rows = {
+                import_id: (pk, thread_id, created)
+                for import_id, pk, thread_id, created in Comment.objects.filter(
+                    site=self.site, import_source=self.source, import_id__in=ids
+                ).values_list("import_id", "pk", "thread_id", "created_at")
+            }
             with transaction.atomic():
                 for child, parent in chunk:
-                    if parent in pks and child in pks:
-                        Comment.objects.filter(pk=pks[child], parent__isnull=True).update(parent_id=pks[parent])
+                    c, p = rows.get(child), rows.get(parent)
+                    if c and p and c[0] != p[0] and c[1] == p[1] and (p[2], p[0]) < (c[2], c[0]):
+                        Comment.objects.filter(pk=c[0], parent__isnull=True).update(parent_id=p[0])
                     else:
                         self.summary.parents_missing.append(f"{child}→{parent}")
 

@@ -17,18 +17,30 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from lxml import etree
 
 from commentdesk.comments.models import Comment
-from commentdesk.importers.base import CommentRecord, Dropped, Record, Skipped, ThreadRecord
+from commentdesk.importers.base import (
+    CommentRecord,
+    Dropped,
+    ImportFileError,
+    ParserWarning,
+    Record,
+    Skipped,
+    ThreadRecord,
+)
 from commentdesk.lib.html_text import html_to_text
 from commentdesk.lib.text import normalise_thread_key
 
 DSQ = "{http://disqus.com/disqus-internals}"
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # before the web had comment systems
+ID_MAX = 100  # characters of a source id (Comment.import_id)
+KEY_MAX = 500  # characters of a thread key (Thread.key)
+BODY_MAX = 65_536  # characters of an imported body; longer ones are skipped, not cut
 
 
 class LeadingJunkSkipper(io.RawIOBase):
@@ -55,8 +67,12 @@ class LeadingJunkSkipper(io.RawIOBase):
         return n
 
 
-def _top_level(path: Path) -> Iterator[tuple[str, etree._Element]]:
-    """Yield (local tag name, element) for each child of the root, then free it."""
+def _top_level(path: Path, warnings: list[str] | None = None) -> Iterator[tuple[str, etree._Element]]:
+    """Yield (local tag name, element) for each child of the root, then free it.
+
+    Raises :class:`ImportFileError` when nothing can be parsed at all. What
+    libxml2 had to repair or gave up on is appended to ``warnings``.
+    """
     with open(path, "rb") as fh:
         context = etree.iterparse(
             io.BufferedReader(LeadingJunkSkipper(fh)),
@@ -69,14 +85,20 @@ def _top_level(path: Path) -> Iterator[tuple[str, etree._Element]]:
             remove_comments=True,
             remove_pis=True,
         )
-        for _event, element in context:
-            parent = element.getparent()
-            if parent is None or parent.getparent() is not None or not isinstance(element.tag, str):
-                continue
-            yield etree.QName(element).localname, element
-            element.clear()
-            while element.getprevious() is not None:
-                del parent[0]
+        try:
+            for _event, element in context:
+                parent = element.getparent()
+                if parent is None or parent.getparent() is not None or not isinstance(element.tag, str):
+                    continue
+                yield etree.QName(element).localname, element
+                element.clear()
+                while element.getprevious() is not None:
+                    del parent[0]
+        except etree.XMLSyntaxError as exc:
+            raise ImportFileError(f"{path.name} is not a readable XML file: {exc}") from exc
+        if warnings is not None:
+            for entry in context.error_log.filter_from_errors()[:50]:
+                warnings.append(f"line {entry.line}: {entry.message.strip()}")
 
 
 def _child(element: etree._Element, name: str) -> etree._Element | None:
@@ -108,9 +130,12 @@ def _date(element: etree._Element) -> datetime:
         raise ValueError("no <createdAt>")
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"invalid <createdAt> {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"invalid <createdAt> {value[:40]!r}") from exc
+    if not EARLIEST <= parsed <= datetime.now(UTC) + timedelta(days=1):
+        raise ValueError(f"<createdAt> {value[:40]!r} is out of range")
+    return parsed
 
 
 def _ref(element: etree._Element, name: str) -> str:
@@ -128,7 +153,8 @@ def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
     """
     deleted: set[str] = set()
     known: set[str] = set()
-    for tag, element in _top_level(path):
+    warnings: list[str] = []
+    for tag, element in _top_level(path, warnings):
         if tag != "thread":
             continue
         source_id = (element.get(f"{DSQ}id") or "").strip()
@@ -136,9 +162,10 @@ def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
         ident = _text(element, "id")
         raw_key = ident if key_from == "id" and ident else (link or ident)
         key = normalise_thread_key(raw_key) if raw_key else ""
-        if not source_id or not key:
-            what = "no dsq:id" if not source_id else "no <link> and no <id>"
-            yield Skipped(f"thread dsq:id={source_id or '?'}", element.sourceline, what)
+        if not source_id or not key or len(key) > KEY_MAX or len(source_id) > ID_MAX:
+            what = ("no dsq:id" if not source_id else "no <link> and no <id>" if not key
+                    else f"the key or id is over {KEY_MAX if len(key) > KEY_MAX else ID_MAX} characters")
+            yield Skipped(f"thread dsq:id={source_id[:40] or '?'}", element.sourceline, what)
             continue
         try:
             if _flag(element, "isDeleted"):
@@ -166,9 +193,12 @@ def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
         if thread_id in deleted:
             dropped += 1
             continue
+        name = name if len(name) <= 80 else name[:77] + "..."
         problems = []
         if not source_id:
             problems.append("no dsq:id and no <id>")
+        elif len(source_id) > ID_MAX:
+            problems.append(f"the id is over {ID_MAX} characters")
         try:
             created = _date(element)
         except ValueError as exc:
@@ -201,8 +231,11 @@ def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
             status = Comment.Status.APPROVED
         message = _child(element, "message")
         body = html_to_text(message.text or "") if message is not None else ""
-        if not body and status == Comment.Status.APPROVED:
+        if not body and status in (Comment.Status.APPROVED, Comment.Status.PENDING):
             yield Skipped(name, element.sourceline, "empty message")
+            continue
+        if len(body) > BODY_MAX:
+            yield Skipped(name, element.sourceline, f"the message is over {BODY_MAX:,} characters")
             continue
         yield CommentRecord(
             source_id=source_id,
@@ -218,3 +251,5 @@ def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
         )
     if dropped:
         yield Dropped(dropped)
+    for warning in warnings:
+        yield ParserWarning(warning)

@@ -131,3 +131,76 @@ def test_unknown_site_and_missing_file_are_errors(site: Site) -> None:
         call_command("import", "disqus", str(DATA / "isso-disqus.xml"), "--site", "nope")
     with pytest.raises(CommandError, match="no such file"):
         call_command("import", "disqus", str(DATA / "missing.xml"), "--site", site.slug)
+
+
+HEAD = '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">'
+
+
+def post(dsq_id: str, thread: str = "1", when: str = "2020-01-01T00:00:00Z", body: str = "hello",
+         parent: str | None = None) -> str:
+    parent_ref = f'<parent dsq:id="{parent}"/>' if parent else ""
+    return (f'<post dsq:id="{dsq_id}"><message>{body}</message><createdAt>{when}</createdAt>'
+            f'<author><name>n{dsq_id}</name></author><thread dsq:id="{thread}"/>{parent_ref}</post>')
+
+
+def thread(dsq_id: str, link: str) -> str:
+    return f'<thread dsq:id="{dsq_id}"><link>{link}</link><title>t{dsq_id}</title></thread>'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("content", [b"", b"   \n", b"no markup at all", bytes(range(256)) * 50])
+def test_unreadable_files_are_a_clear_error(site: Site, tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(content)
+    try:
+        out = run_import(site, bad)
+    except CommandError as exc:
+        assert "not a readable XML file" in str(exc)
+    else:  # libxml2 may recover an empty document from binary junk: then it says so
+        assert "comments: 0 imported" in out and "parser:" in out
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_billion_laughs_is_not_expanded_and_is_reported(site: Site, tmp_path: Path) -> None:
+    lol = "".join(f'<!ENTITY l{i} "{("&l" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    evil = tmp_path / "lol.xml"
+    evil.write_text(f'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY l0 "lol">{lol}]>{HEAD}'
+                    f'{thread("1", "https://e.org/a")}{post("2", body="&l9;")}{post("3")}</disqus>')
+    out = run_import(site, evil)
+    assert "lollollol" not in "".join(Comment.objects.values_list("body", flat=True))
+    assert "parser:" in out or "skipped" in out
+
+
+@pytest.mark.django_db
+def test_bad_records_are_skipped_by_name(site: Site, tmp_path: Path) -> None:
+    """Overlong ids and bodies, empty pending bodies and impossible dates are skipped and named."""
+    f = tmp_path / "bad.xml"
+    f.write_text(HEAD + thread("1", "https://e.org/a") + thread("9", "https://e.org/" + "k" * 600)
+                 + post("x" * 150) + post("2", body="b" * 70_000) + post("3", when="0999-06-01T12:00:00Z")
+                 + post("4", when="9999-12-31T23:59:59-14:00") + post("5") + "</disqus>")
+    out = run_import(site, f)
+    assert "thread dsq:id=9 at line 1: the key or id is over 500 characters" in out
+    assert "the id is over 100 characters" in out
+    assert "post dsq:id=2 at line 1: the message is over 65,536 characters" in out
+    assert "post dsq:id=3 at line 1: <createdAt> '0999-06-01T12:00:00Z' is out of range" in out
+    assert "post dsq:id=4 at line 1: invalid <createdAt>" in out
+    assert list(Comment.objects.values_list("import_id", flat=True)) == ["5"]
+
+
+@pytest.mark.django_db
+def test_impossible_parents_are_not_linked(site: Site, tmp_path: Path, client: Client) -> None:
+    """A self-reply, a cycle, a parent in another thread or a later parent stay top-level, and are named."""
+    f = tmp_path / "parents.xml"
+    f.write_text(HEAD + thread("1", "https://e.org/a") + thread("2", "https://e.org/b")
+                 + post("10", when="2020-01-01T00:00:00Z", parent="10")
+                 + post("11", when="2020-01-02T00:00:00Z", parent="12")
+                 + post("12", when="2020-01-03T00:00:00Z", parent="11")
+                 + post("13", thread="2", when="2020-01-04T00:00:00Z", parent="12")
+                 + post("14", when="2020-01-05T00:00:00Z", parent="11") + "</disqus>")
+    out = run_import(site, f)
+    linked = dict(Comment.objects.filter(parent__isnull=False).values_list("import_id", "parent__import_id"))
+    assert linked == {"12": "11", "14": "11"}
+    assert "10→10" in out and "11→12" in out and "13→12" in out
+    shown = visible(client, site, "/a")
+    assert len(shown) == 4 and {c["parent_id"] for c in shown} - {None} <= {c["id"] for c in shown}

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from commentdesk.importers import disqus
-from commentdesk.importers.base import Writer
+from commentdesk.importers.base import ImportFileError, Writer
 from commentdesk.sites.models import Site
 
 PARSERS = {"disqus": disqus.parse}
@@ -36,6 +36,10 @@ class Command(BaseCommand):
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
         writer = Writer(site, options["format"], batch_size=options["batch_size"], dry_run=options["dry_run"])
-        summary = writer.consume(PARSERS[options["format"]](path, key_from=options["key_from"]))
+        try:
+            summary = writer.consume(PARSERS[options["format"]](path, key_from=options["key_from"]))
+        except ImportFileError as exc:
+            raise CommandError(f"{exc} (what was read before the error is kept; run the import again "
+                               "after fixing the file: it adds only what is missing)") from exc
         prefix = "Dry run, nothing stored: " if options["dry_run"] else "Imported "
         self.stdout.write(f"{prefix}{path.name} into {site.slug}: {summary.line()}")
