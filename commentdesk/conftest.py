@@ -5,6 +5,9 @@
 - ``other_moderator`` (Otto): rights on ``other_site`` only, none on ``site``.
 - ``reader``: anyone, no login; ``reader_client`` posts as 203.0.113.7.
 - ``banned_commenter``: a commenter of ``site`` under a permanent ban.
+
+Browser tests get ``browser``, ``page``, ``demo_site`` and ``desk_moderator`` from
+the plugin ``commentdesk.tests.browser`` (Playwright with Debian's chromium).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from commentdesk.comments.models import Commenter
 from commentdesk.comments.tests.factories import CommenterFactory, SiteFactory
 from commentdesk.moderation.models import APIToken, Membership
 from commentdesk.sites.models import Site
+
+pytest_plugins = ["commentdesk.tests.browser"]
 
 
 @pytest.fixture(autouse=True)
@@ -77,9 +82,13 @@ def reader_client() -> Client:
 
 @pytest.fixture
 def banned_commenter(site: Site) -> Commenter:
+    """Banned while posting from the reader_client's address."""
     from django.utils import timezone
 
-    return CommenterFactory(site=site, name="Troll", email="troll@example.org", banned_at=timezone.now())
+    from commentdesk.lib.iphash import hash_ip
+
+    return CommenterFactory(site=site, name="Troll", email="troll@example.org", banned_at=timezone.now(),
+                            ip_hash=hash_ip("203.0.113.7"))
 
 
 # --- helpers of the reader-API tests (comments/tests, moderation/tests/test_flags.py) ---

@@ -220,6 +220,13 @@ class Comment(models.Model):
         }
 
 
+    @property
+    def version(self) -> str:
+        """A short fingerprint of the text (16 hex digits of SHA-256): a moderator's
+        decision may name the version it saw, so an author's later edit is not
+        published unseen."""
+        return hashlib.sha256(self.body.encode()).hexdigest()[:16]
+
     def to_author_dict(self, shown_status: str | None = None) -> AuthorCommentDict:
         """What the author is told about their own comment after sending or editing it."""
         return {

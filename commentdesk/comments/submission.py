@@ -130,8 +130,11 @@ def find_commenter(site: Site, name: str, email: str, ip_hash: str, token: str =
 
 
 def _match(qs: QuerySet[Commenter], name: str, email: str, ip_hash: str) -> Commenter | None:
+    # Never by an e-mail address alone: anyone can type someone else's, and comments
+    # filed under a victim's record could get the victim banned. The same address
+    # from the same network is the same person; anything else starts a new record.
     if email:
-        return qs.filter(email=email).order_by("id").first()
+        return qs.filter(email=email, ip_hash=ip_hash).order_by("id").first()
     return qs.filter(email="", name=name, ip_hash=ip_hash).order_by("id").first()
 
 

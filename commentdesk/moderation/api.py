@@ -52,6 +52,9 @@ class DecisionIn(Schema):
     action: Literal["approve", "reject", "spam", "restore"]
     reason: str = ""
     note: str = Field("", max_length=2000)
+    versions: dict[str, str] | None = Field(
+        None, description="comment id → the `version` the moderator saw (from the queue); 409 if the text changed since"
+    )
 
 
 class DecidedComment(Schema):
@@ -118,6 +121,7 @@ class QueueItem(Schema):
     id: str
     status: str
     body: str
+    version: str = Field(description="fingerprint of the text; send it back in a decision's `versions`")
     author_name: str
     parent_id: str | None
     created_at: str
@@ -161,11 +165,12 @@ def queue(
     return json({"items": items, "next": next_cursor})
 
 
-@router.post("/{site}/decisions", auth=moderator_auth, response={200: DecisionOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@router.post("/{site}/decisions", auth=moderator_auth, response={200: DecisionOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def post_decisions(request: HttpRequest, site: str, payload: DecisionIn) -> HttpResponse:
     """Approve, reject, mark spam or restore up to 500 comments, all or nothing."""
     obj = site_for_moderator(request.user, site)
-    comments = decisions.decide(obj, payload.comment_ids, payload.action, request.user, payload.reason, payload.note)
+    comments = decisions.decide(obj, payload.comment_ids, payload.action, request.user, payload.reason, payload.note,
+                                versions=payload.versions)
     return json({"comments": [{"id": c.public_id, "status": c.status, "entry_id": c.audit_entry_id} for c in comments]})
 
 

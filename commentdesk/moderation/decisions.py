@@ -7,7 +7,7 @@ snapshots are refreshed after the commit (``comments.signals.thread_changed``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -59,8 +59,13 @@ def decide(
     reason: str = "",
     note: str = "",
     now: datetime | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> list[Comment]:
     """Apply ``action`` (approve, reject, spam, restore) to up to 500 comments of ``site``.
+
+    ``versions`` maps comment ids to the :attr:`Comment.version` the moderator
+    saw; when any comment's text has changed since (its author edited it), the
+    whole decision is refused with 409 ``changed_since_viewed``.
 
     All or nothing: raises ``Invalid`` (400) for a bad action, reason or list,
     ``NotFound`` (404 ``unknown_comment``) when any id is unknown or belongs to
@@ -98,6 +103,10 @@ def decide(
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound("unknown_comment", f"No comment of this site has the id(s): {', '.join(missing[:10])}.")
+        changed_text = [i for i, v in (versions or {}).items() if i in found and found[i].version != v]
+        if changed_text:
+            raise CommentdeskError(409, "changed_since_viewed",
+                                   f"The text changed since you saw it; look again: {', '.join(changed_text[:10])}.")
         flagged = set(
             Flag.objects.filter(comment__in=[c.pk for c in found.values()], resolved_at__isnull=True)
             .values_list("comment_id", flat=True)

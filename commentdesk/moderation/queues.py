@@ -164,6 +164,7 @@ def queue_page(
                 "id": c.public_id,
                 "status": c.status,
                 "body": c.body,
+                "version": c.version,
                 "author_name": c.author_name,
                 "parent_id": c.parent.public_id if c.parent else None,
                 "parent": {"id": c.parent.public_id, "author_name": c.parent.author_name, "body": c.parent.body,

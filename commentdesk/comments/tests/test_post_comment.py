@@ -423,12 +423,24 @@ def test_closed_thread_answers_403(post_comment: Any, site: Site, stored: Any) -
 
 
 def test_banned_commenter_answers_403(post_comment: Any, banned_commenter: Commenter, stored: Any) -> None:
-    """A banned commenter (found by e-mail, any case) gets ``commenter_banned`` and nothing is stored."""
+    """A banned commenter (same e-mail in any case, same network) gets ``commenter_banned``; nothing is stored."""
     before = stored()
     response = post_comment(author_name="Someone Else", email="TROLL@example.org")
     assert response.status_code == 403
     assert error_of(response)["code"] == "commenter_banned"
     assert stored() == before
+
+
+def test_someone_else_typing_a_banned_address_is_not_the_banned_commenter(
+    banned_commenter: Commenter, site: Site
+) -> None:
+    """An e-mail address proves nothing: from another network it is a new commenter, so nobody
+    can file comments under someone else's record (and get them banned)."""
+    other = Client(REMOTE_ADDR="198.51.100.20").post(
+        "/api/v1/threads/demo/comments", {"key": "/a/b", "author_name": "Troll", "email": "troll@example.org",
+                                          "body": "Not the troll."}, content_type="application/json")
+    assert other.status_code == 202
+    assert Comment.objects.get().commenter_id != banned_commenter.pk
 
 
 def test_banned_anonymous_commenter_answers_403(post_comment: Any, site: Site, stored: Any) -> None:

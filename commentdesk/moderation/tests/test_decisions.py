@@ -138,3 +138,24 @@ def test_keeping_a_flagged_comment_resolves_its_flags_and_is_logged(site: Site, 
     assert (entry.from_status, entry.to_status, entry.note) == ("approved", "approved", "fair criticism")
     decide(site, [comment.public_id], "approve", moderator)
     assert AuditLogEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_authors_edit_after_the_moderator_looked_is_not_published_unseen(
+    site: Site, moderator: User, client: Client, moderator_token: str
+) -> None:
+    """The decision names the version the moderator saw; a later edit refuses it with 409."""
+    from commentdesk.comments.submission import author_edit
+
+    comment = CommentFactory(thread__site=site, body="I like lanterns.")
+    token = comment.issue_edit_token()
+    comment.save()
+    headers = {"Authorization": f"Token {moderator_token}"}
+    seen = client.get("/api/v1/moderation/demo/queue", headers=headers).json()["items"][0]
+    author_edit(comment, token, "ABUSIVE TEXT the moderator never saw")
+    response = client.post("/api/v1/moderation/demo/decisions", {
+        "comment_ids": [seen["id"]], "action": "approve", "versions": {seen["id"]: seen["version"]}},
+        content_type="application/json", headers=headers)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "changed_since_viewed"
+    comment.refresh_from_db()
+    assert comment.status == "pending" and not AuditLogEntry.objects.exists()

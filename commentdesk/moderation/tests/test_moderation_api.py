@@ -162,7 +162,9 @@ def test_moderator_cannot_edit_another_sites_comment(client: Client, other_site:
 def test_ban_blocks_new_comments_and_rejects_pending(
     client: Client, reader_client: Client, site: Site, moderator_token: str
 ) -> None:
-    commenter = CommenterFactory(site=site, name="Troll", email="troll@example.org")
+    from commentdesk.lib.iphash import hash_ip
+
+    commenter = CommenterFactory(site=site, name="Troll", email="troll@example.org", ip_hash=hash_ip("203.0.113.7"))
     CommentFactory.create_batch(2, thread__site=site, commenter=commenter)
     response = call(client, "post", "/api/v1/moderation/demo/bans", moderator_token,
                     {"commenter_id": commenter.public_id, "reason": "personal_attack", "until": None,
