@@ -20,7 +20,8 @@ def error_response(error: CommentdeskError) -> JsonResponse:
 
 
 class RequestSizeLimitMiddleware:
-    """Refuse API requests that no view could handle, before anything reads them.
+    """Refuse API requests that no view could handle, before anything reads them,
+    and keep every API answer JSON (Django's own 404/405 pages are HTML).
 
     - 413 ``too_large`` when the declared body exceeds
       ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (64 KiB). A body without a length is still
@@ -28,6 +29,10 @@ class RequestSizeLimitMiddleware:
     - 400 ``invalid`` when the path or query string holds a NUL character
       (``%00``): no id, slug or key contains one, and PostgreSQL refuses to even
       compare text with it (a 5xx otherwise).
+    - 415 ``unsupported_media_type`` for a body that is not JSON
+      (``Content-Type``) or is compressed (``Content-Encoding``).
+    - An HTML 404 or 405 from Django (unknown path, wrong method) becomes API.md's
+      JSON error (``not_found``, ``method_not_allowed``).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -46,6 +51,23 @@ class RequestSizeLimitMiddleware:
                 return error_response(
                     Invalid({"request": ["The address contains a NUL character (%00)."]})
                 )
+            if length or request.META.get("HTTP_TRANSFER_ENCODING"):
+                ctype = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+                encoding = request.META.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
+                if (ctype and ctype != "application/json" and not ctype.endswith("+json")) or encoding != "identity":
+                    return error_response(CommentdeskError(
+                        415, "unsupported_media_type", "Send the body as uncompressed application/json."))
+            response = self.get_response(request)
+            if response.status_code in (404, 405) and not response.get("Content-Type", "").startswith(
+                "application/json"
+            ):
+                code = "not_found" if response.status_code == 404 else "method_not_allowed"
+                message = "There is no such API address." if code == "not_found" else "This method is not allowed here."
+                fixed = error_response(CommentdeskError(response.status_code, code, message))
+                if response.has_header("Allow"):
+                    fixed["Allow"] = response["Allow"]
+                return fixed
+            return response
         return self.get_response(request)
 
 

@@ -16,7 +16,10 @@ from urllib.parse import quote, unquote, urlsplit
 # U+200E/U+200F stay: Arabic-script and Hebrew text needs them.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Characters that draw nothing: a body made only of these (and whitespace) is empty.
-INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0")
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u115f\u1160\u3164\uffa0\u2800")
+# UAX #15's "stream-safe" limit: no real text needs more than 30 combining marks in a
+# row; longer runs ("Zalgo" text) only smear over the lines around them.
+MAX_COMBINING_RUN = 30
 
 _KEEP_CONTROLS = {"\n", "\t"}
 
@@ -26,23 +29,32 @@ def normalise_body(text: str) -> str:
 
     NFC-normalised; ``\\r\\n`` and lone ``\\r`` become ``\\n``; control
     characters (Unicode category Cc) other than LF and TAB, lone surrogates
-    (Cs) and bidi controls are removed; leading and trailing whitespace is
-    stripped. Nothing else changes: emoji, ZWJ sequences and Korean stay.
+    (Cs), bidi controls and combining marks past 30 in a row are removed;
+    leading and trailing whitespace is stripped. Nothing else changes: emoji,
+    ZWJ sequences and Korean stay.
 
     >>> normalise_body("a\\r\\nb\\u202e\\x00 ")
     'a\\nb'
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     kept = []
+    run = 0
     for ch in text:
         if ch in _KEEP_CONTROLS:
             kept.append(ch)
+            run = 0
             continue
         if ch in BIDI_CONTROLS:
             continue
         category = unicodedata.category(ch)
         if category in ("Cc", "Cs"):
             continue
+        if category in ("Mn", "Me"):
+            run += 1
+            if run > MAX_COMBINING_RUN:
+                continue
+        else:
+            run = 0
         kept.append(ch)
     return unicodedata.normalize("NFC", "".join(kept)).strip()
 
@@ -54,8 +66,12 @@ def normalise_line(text: str) -> str:
 
 
 def is_blank(text: str) -> bool:
-    """True when ``text`` shows nothing: only whitespace and invisible characters."""
-    return all(ch.isspace() or ch in INVISIBLE or unicodedata.category(ch) == "Cf" for ch in text)
+    """True when ``text`` shows nothing: only whitespace, invisible characters
+    (format characters, fillers, the blank braille pattern) and combining marks
+    or variation selectors with no letter to sit on."""
+    return all(
+        ch.isspace() or ch in INVISIBLE or unicodedata.category(ch) in ("Cf", "Mn", "Me") for ch in text
+    )
 
 
 def normalise_thread_key(key: str) -> str:

@@ -266,7 +266,6 @@ def test_every_problem_is_listed_at_once(post_comment: Any, stored: Any) -> None
         pytest.param(b"", "application/json", id="empty-request"),
         pytest.param(b'{"key": "/a/b", "body": "x"', "application/json", id="truncated-json"),
         pytest.param(b"{'key': '/a/b'}", "application/json", id="single-quotes"),
-        pytest.param(b"key=/a/b&body=hello&author_name=R", "application/x-www-form-urlencoded", id="form-encoded"),
         pytest.param(b'{"key": "/a/b", "body": "\xff\xfe bad", "author_name": "R"}', "application/json", id="invalid-utf8"),
         pytest.param(b'{"key": "/a/b", "body": "caf\xe9", "author_name": "R"}', "application/json", id="latin-1"),
         pytest.param(b'\xef\xbb\xbf{"key": "/a/b", "body": "x", "author_name": "R"}', "application/json", id="utf8-bom"),
@@ -763,3 +762,27 @@ def test_site_info_in_the_readers_language(site, client):  # type: ignore[no-unt
     ko = client.get("/api/v1/sites/demo", {"lang": "ko-KR"}).json()
     assert ko["guidelines"] == "서로 존중해 주세요." and ko["disclaimer"] == "댓글은 작성자의 의견입니다."
     assert client.get("/api/v1/sites/demo", {"lang": "fr"}).json()["guidelines"] == site.guidelines
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"content_type": "text/plain"}, 415),
+        ({"content_type": "application/x-www-form-urlencoded"}, 415),
+        ({"content_type": "application/json", "HTTP_CONTENT_ENCODING": "gzip"}, 415),
+    ],
+)
+def test_bodies_that_are_not_plain_json_answer_415(site: Site, stored: Any, headers: dict, status: int) -> None:
+    """Form posts, text and compressed bodies are refused as such, and store nothing."""
+    before = stored()
+    response = Client().post("/api/v1/threads/demo/comments", '{"key":"/a","author_name":"A","body":"x"}', **headers)
+    assert response.status_code == status and response.json()["error"]["code"] == "unsupported_media_type"
+    assert stored() == before
+
+
+def test_unknown_api_paths_and_methods_answer_json(site: Site) -> None:
+    """Even Django's own 404 and 405 answers under /api/ are API.md's JSON errors."""
+    missing = Client().get("/api/v1/nothing/here")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = Client().put("/api/v1/threads/demo/comments", "{}", content_type="application/json")
+    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"

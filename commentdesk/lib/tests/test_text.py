@@ -55,3 +55,17 @@ def test_is_not_blank(text: str) -> None:
 )
 def test_normalise_thread_key(key: str, normal: str) -> None:
     assert normalise_thread_key(key) == normal
+
+
+@pytest.mark.parametrize("text", ["\u2800", "\u0301\u0302", "\ufe0f", "\u3164 \u2800"])
+def test_marks_and_fillers_alone_are_blank(text: str) -> None:
+    assert is_blank(text)
+
+
+def test_runs_of_combining_marks_are_capped_at_30() -> None:
+    """Past UAX #15's stream-safe limit of 30 marks in a row ("Zalgo" text) the rest is dropped."""
+    import unicodedata
+
+    zalgo = "a" + "\u0301" * 5000 + "b"
+    assert normalise_body(zalgo) == unicodedata.normalize("NFC", "a" + "\u0301" * 30 + "b")
+    assert normalise_body("e\u0301\u0302") == "\u00e9\u0302"
