@@ -124,6 +124,7 @@ class AuditLogEntry(models.Model):
         CLOSE = "close", _("Close thread")
         REOPEN = "reopen", _("Reopen thread")
         SETTINGS = "settings", _("Change site settings")
+        MEMBERSHIP = "membership", _("Change desk rights")
         IMPORT = "import", _("Import")
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="audit_log")

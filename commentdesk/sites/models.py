@@ -138,6 +138,11 @@ class Site(models.Model):
             return True
         return origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins}
 
+    def settings_dict(self) -> dict[str, object]:
+        """Every editable setting by field name (for audit-log before/after)."""
+        return {f.name: getattr(self, f.name) for f in self._meta.concrete_fields
+                if f.editable and f.name not in ("id", "created_at")}
+
     def texts(self, language: str | None) -> tuple[str, str]:
         """(guidelines, disclaimer) in ``language`` (``ko``, ``ko-KR`` → ``ko``), else the defaults."""
         for code in (language or "", (language or "").split("-")[0]):

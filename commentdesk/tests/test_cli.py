@@ -77,3 +77,33 @@ def test_demo_prints_the_password_once() -> None:
     assert User.objects.get(username="moderator").check_password(password)
     assert "shown once" not in second.getvalue()
     assert Site.objects.get(slug="demo").allowed_origins
+
+
+@pytest.mark.django_db
+def test_settings_and_rights_changed_outside_the_desk_are_audited() -> None:
+    """createsite and createmoderator leave entries in the site's audit log."""
+    from commentdesk.moderation.models import AuditLogEntry
+
+    call_command("createsite", "paper", "--name", "Paper", stdout=io.StringIO())
+    call_command("createsite", "paper", "--name", "Paper", "--policy", "post", stdout=io.StringIO())
+    call_command("createsite", "paper", "--name", "Paper", stdout=io.StringIO())  # no change: no entry
+    call_command("createmoderator", "ed", "--site", "paper", stdout=io.StringIO())
+    entries = list(AuditLogEntry.objects.order_by("id").values_list("action", "actor_name", "note", "after_text"))
+    assert [e[:2] for e in entries] == [("settings", "command line")] * 2 + [("membership", "command line")]
+    assert entries[1][2] == "changed: policy" and entries[1][3] == '{"policy": "post"}'
+    assert entries[2][2] == "granted moderator rights of ed"
+
+
+@pytest.mark.django_db
+def test_admin_site_change_is_audited(client) -> None:  # type: ignore[no-untyped-def]
+    from commentdesk.moderation.models import AuditLogEntry
+
+    site = Site.objects.create(slug="paper", name="Paper")
+    admin = User.objects.create_superuser("root", password="x")
+    client.force_login(admin)
+    data = {f: v for f, v in site.settings_dict().items()}
+    data.update(policy="post", allowed_origins="[]", reason_codes='["spam"]', languages="[]", translations="{}")
+    response = client.post(f"/admin/sites/site/{site.pk}/change/", {k: v for k, v in data.items() if v is not False})
+    assert response.status_code == 302, response.content[:500]
+    entry = AuditLogEntry.objects.get()
+    assert entry.actor == admin and "policy" in entry.note and "reason_codes" in entry.note

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from commentdesk.moderation.models import APIToken, Membership
+from commentdesk.moderation.models import APIToken, AuditLogEntry, Membership
 from commentdesk.sites.models import Site
 
 
@@ -47,6 +47,8 @@ class Command(BaseCommand):
             role = Membership.Role.ADMIN if options["admin"] else Membership.Role.MODERATOR
             for site in sites:
                 Membership.objects.update_or_create(user=user, site=site, defaults={"role": role})
+                AuditLogEntry.build(site, None, AuditLogEntry.Action.MEMBERSHIP, actor_name="command line",
+                                    note=f"granted {role} rights of {user.get_username()}").save()
             token = APIToken.issue(user, label="createmoderator") if options["print_token"] else None
         slugs = ", ".join(s.slug for s in sites)
         self.stdout.write(f"{'Created' if created else 'Updated'} {role} {user.get_username()} on {slugs}")

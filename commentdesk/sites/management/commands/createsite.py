@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from commentdesk.sites.models import Site
+from commentdesk.sites.signals import site_settings_changed
 
 
 class Command(BaseCommand):
@@ -24,6 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         site = Site.objects.filter(slug=options["slug"]).first() or Site(slug=options["slug"])
         created = site.pk is None
+        before = {} if created else site.settings_dict()
         site.name = options["name"]
         if options["origins"] or created:
             site.allowed_origins = [o.rstrip("/") for o in options["origins"]]
@@ -40,5 +42,6 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
         site.save()
+        site_settings_changed.send(sender=Site, site=site, actor=None, before=before, after=site.settings_dict())
         self.stdout.write(f"{'Created' if created else 'Updated'} site {site.slug} ({site.name}); "
                           f"origins: {', '.join(site.allowed_origins) or 'any'}; policy: {site.policy}")
