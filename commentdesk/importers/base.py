@@ -165,6 +165,8 @@ class Writer:
 
     def add_thread(self, record: ThreadRecord) -> None:
         existing = Thread.objects.filter(site=self.site, key=record.key).first()
+        if record.is_closed:
+            self.summary.threads_closed += 1
         if existing is None:
             self.summary.threads_new += 1
             if self.dry_run:
@@ -184,8 +186,6 @@ class Writer:
             self.summary.threads_existing += 1
             if record.is_closed and not existing.is_closed and not self.dry_run:
                 Thread.objects.filter(pk=existing.pk).update(is_closed=True)
-        if record.is_closed:
-            self.summary.threads_closed += 1
         self.threads[record.source_id] = existing.pk
 
     def knows_thread(self, source_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""``commentdesk demo``: migrate, create the demo site and a moderator, serve.
+"""``commentdesk demo``: migrate, create the demo site and a moderator, serve
+(with a task worker beside the server, so e-mails show on the console).
 
 Safe to run again: an existing site and moderator are kept (the password is
 printed only when the moderator is first created).
@@ -7,6 +8,9 @@ printed only when the moderator is first created).
 from __future__ import annotations
 
 import secrets
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,4 +62,11 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self.stdout.write(f"Demo article: http://{host}:{port}/   Desk: http://{host}:{port}/desk/")
-        call_command("serve", host=host, port=port, stdout=self.stdout)
+        # The background tasks (e-mails, which the console shows) run beside the server.
+        worker = subprocess.Popen([sys.executable, "-m", "commentdesk", "db_worker", "--interval", "2"])
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `kill` also stops the worker
+        try:
+            call_command("serve", host=host, port=port, stdout=self.stdout)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)

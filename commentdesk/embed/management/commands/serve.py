@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
@@ -16,11 +16,18 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from waitress import serve
+        from waitress.server import create_server
 
         from commentdesk.wsgi import application
 
         host, port = options["host"], options["port"]
+        try:
+            server = create_server(application, host=host, port=port, threads=options["threads"], ident="commentdesk")
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another with --port") from exc
         self.stdout.write(f"commentdesk serving on http://{host}:{port}/ (Ctrl+C stops)")
         self.stdout.flush()
-        serve(application, host=host, port=port, threads=options["threads"], ident="commentdesk")
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            self.stdout.write("stopped")
