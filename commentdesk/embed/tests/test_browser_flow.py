@@ -108,7 +108,7 @@ def approve(page: Page, text: str) -> None:
     item = queue_item(page, text)
     expect(item).to_have_count(1)
     item.get_by_role("button", name="Approve").click()
-    expect(page.get_by_role("status")).to_contain_text("Approve: 1 comment(s).")
+    expect(page.get_by_role("status")).to_contain_text("Approved 1 comment.")
     expect(queue_item(page, text)).to_have_count(0)
 
 

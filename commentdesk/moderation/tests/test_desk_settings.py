@@ -1,0 +1,144 @@
+"""Site settings: site admins only; the model's validators; every change in the audit log."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import lxml.html
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from commentdesk.moderation.models import AuditLogEntry, Membership
+from commentdesk.sites.models import Site
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(site: Site) -> User:
+    """Ada, a site admin of ``site`` (moderator rights plus its settings)."""
+    user = User.objects.create_user("ada")
+    Membership.objects.create(user=user, site=site, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def admin_desk(admin: User) -> Client:
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def form_data(client: Client) -> dict[str, Any]:
+    """What the settings form sends back unchanged."""
+    page = lxml.html.fromstring(client.get("/desk/demo/settings/").content.decode())
+    form = page.xpath("//form[contains(@class, 'settings-form')]")[0]
+    data: dict[str, Any] = {}
+    for field in form.xpath(".//input[@name] | .//textarea[@name] | .//select[@name]"):
+        name = field.get("name")
+        if field.tag == "textarea":
+            data[name] = field.text or ""
+        elif field.tag == "select":
+            data[name] = (field.xpath("./option[@selected]/@value") or [""])[0]
+        elif field.get("type") == "checkbox":
+            if field.get("checked") is not None:
+                data[name] = "on"
+        else:
+            data[name] = field.get("value", "")
+    return data
+
+
+def login(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("admin", 200), ("moderator", 403), ("other_moderator", 403), ("superuser", 200)],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_only_site_admins_see_and_change_settings(
+    request: pytest.FixtureRequest, site: Site, who: str, status: int, method: str
+) -> None:
+    if who == "superuser":
+        user = User.objects.create_superuser("root", password="x")
+    else:
+        user = request.getfixturevalue(who)
+    client = login(user)
+    data = form_data(login(User.objects.create_superuser("peek"))) | {"terms_url": "https://changed.example/terms"}
+    response = getattr(client, method)("/desk/demo/settings/", data)
+    expected = {200: 302 if method == "post" else 200, 403: 403}[status]
+    assert response.status_code == expected
+    site.refresh_from_db()
+    assert (site.terms_url == "https://changed.example/terms") == (method == "post" and status == 200)
+
+
+def test_settings_link_is_shown_to_admins_only(admin_desk: Client, moderator: User) -> None:
+    assert b'href="/desk/demo/settings/"' in admin_desk.get("/desk/demo/").content
+    assert b'href="/desk/demo/settings/"' not in login(moderator).get("/desk/demo/").content
+
+
+def test_a_change_is_saved_and_logged_with_old_and_new_values(admin_desk: Client, site: Site) -> None:
+    site.languages = ["en", "ko"]
+    site.save()
+    data = form_data(admin_desk)
+    data |= {
+        "allowed_origins": "https://news.example\nhttps://www.news.example",
+        "auto_close_days": "14",
+        "reason_codes": "personal_attack\nspam\nother",
+        "guidelines__ko": "서로 존중해 주세요.",
+        "trusted_skip_premoderation": "on",
+    }
+    response = admin_desk.post("/desk/demo/settings/", data, follow=True)
+    assert response.redirect_chain[-1][0] == "/desk/demo/settings/"
+    site.refresh_from_db()
+    assert site.allowed_origins == ["https://news.example", "https://www.news.example"]
+    assert site.auto_close_days == 14 and site.trusted_skip_premoderation
+    assert site.reason_codes == ["personal_attack", "spam", "other"]
+    assert site.translations == {"ko": {"guidelines": "서로 존중해 주세요."}}
+    assert site.texts("ko")[0] == "서로 존중해 주세요."
+    entry = AuditLogEntry.objects.get(action="settings")
+    assert entry.actor.username == "ada"
+    changed = ["allowed_origins", "auto_close_days", "reason_codes", "translations", "trusted_skip_premoderation"]
+    assert sorted(entry.note.removeprefix("changed: ").split(", ")) == changed
+    before, after = json.loads(entry.before_text), json.loads(entry.after_text)
+    assert sorted(before) == sorted(after) == changed
+    assert before["allowed_origins"] == ["https://news.example"] and before["auto_close_days"] == 0
+    assert after["translations"] == {"ko": {"guidelines": "서로 존중해 주세요."}}
+    assert "Settings saved" in response.content.decode()
+
+
+def test_saving_without_changes_logs_nothing(admin_desk: Client) -> None:
+    response = admin_desk.post("/desk/demo/settings/", form_data(admin_desk), follow=True)
+    assert "No changes to save." in response.content.decode()
+    assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("allowed_origins", "news.example/path", "is not an origin"),
+        ("reason_codes", "", "required"),
+        ("reason_codes", "Personal Attack", "Reason codes are snake_case"),
+        ("languages", "english", "Use a language code such as en"),
+        ("terms_url", "not a url", "valid URL"),
+        ("body_max_length", "-1", "greater than or equal to 0"),
+        ("policy", "anarchy", "valid choice"),
+    ],
+)
+def test_invalid_values_are_refused_by_the_models_validators(
+    admin_desk: Client, site: Site, field: str, value: str, problem: str
+) -> None:
+    before = {f.name: getattr(site, f.name) for f in Site._meta.fields}
+    response = admin_desk.post("/desk/demo/settings/", form_data(admin_desk) | {field: value})
+    assert response.status_code == 400
+    page = lxml.html.fromstring(response.content.decode())
+    assert problem in " ".join(page.xpath(f"//*[@name='{field}']/..//ul[@class='errorlist']//text()"))
+    assert "Nothing was saved" in page.xpath("//p[@class='form-problem']/text()")[0]
+    site.refresh_from_db()
+    assert {f.name: getattr(site, f.name) for f in Site._meta.fields} == before
+    assert not AuditLogEntry.objects.exists()
