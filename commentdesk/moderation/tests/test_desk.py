@@ -144,3 +144,14 @@ def test_audit_log_csv_export_filters_and_defuses_formulas(desk: Client, site: S
 @pytest.mark.django_db
 def test_audit_csv_of_another_site_is_forbidden(desk: Client, other_site: Site) -> None:
     assert desk.get("/desk/other/audit.csv").status_code == 403
+
+
+@pytest.mark.django_db
+def test_password_guessing_is_braked(client: Client, moderator: User) -> None:
+    """After 10 wrong passwords for one name from one network, even the right one is refused for a while."""
+    for _ in range(10):
+        assert client.post("/desk/login/", {"username": "mo", "password": "wrong"}).status_code == 200
+    refused = client.post("/desk/login/", {"username": "mo", "password": "correct horse battery staple"})
+    assert refused.status_code == 429 and "Too many failed log-ins" in refused.content.decode()
+    other = Client(REMOTE_ADDR="198.51.100.44")
+    assert other.post("/desk/login/", {"username": "mo", "password": "correct horse battery staple"}).status_code == 302

@@ -76,8 +76,8 @@ def audit_csv(request: HttpRequest, site: Site) -> StreamingHttpResponse:
         for entry in audit_entries(request, site).iterator(chunk_size=2000):
             values = [getattr(entry, c) for c in CSV_COLUMNS]
             values[0] = entry.created_at.isoformat()
-            # Cells starting with = + - @ are formulas to spreadsheets (CSV injection): quote them.
-            yield writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
+            # Cells starting with = + - @ TAB or CR are formulas to spreadsheets (OWASP, CSV injection).
+            yield writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
                                    for v in values])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
