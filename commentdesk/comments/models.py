@@ -222,10 +222,10 @@ class Comment(models.Model):
 
     @property
     def version(self) -> str:
-        """A short fingerprint of the text (16 hex digits of SHA-256): a moderator's
-        decision may name the version it saw, so an author's later edit is not
-        published unseen."""
-        return hashlib.sha256(self.body.encode()).hexdigest()[:16]
+        """A short fingerprint of the status and text (16 hex digits of SHA-256): a
+        moderator's decision may name the version it saw, so that neither an
+        author's later edit nor another moderator's decision is overridden unseen."""
+        return hashlib.sha256(f"{self.status}\n{self.body}".encode()).hexdigest()[:16]
 
     def to_author_dict(self, shown_status: str | None = None) -> AuthorCommentDict:
         """What the author is told about their own comment after sending or editing it."""

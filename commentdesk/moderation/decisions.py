@@ -64,8 +64,9 @@ def decide(
     """Apply ``action`` (approve, reject, spam, restore) to up to 500 comments of ``site``.
 
     ``versions`` maps comment ids to the :attr:`Comment.version` the moderator
-    saw; when any comment's text has changed since (its author edited it), the
-    whole decision is refused with 409 ``changed_since_viewed``.
+    saw; when any comment changed since (its author edited it, or another
+    moderator decided it), the whole decision is refused with 409
+    ``changed_since_viewed``.
 
     All or nothing: raises ``Invalid`` (400) for a bad action, reason or list,
     ``NotFound`` (404 ``unknown_comment``) when any id is unknown or belongs to
@@ -106,7 +107,8 @@ def decide(
         changed_text = [i for i, v in (versions or {}).items() if i in found and found[i].version != v]
         if changed_text:
             raise CommentdeskError(409, "changed_since_viewed",
-                                   f"The text changed since you saw it; look again: {', '.join(changed_text[:10])}.")
+                                   f"Changed since you saw it (edited, or decided by another moderator); look again: "
+                                   f"{', '.join(changed_text[:10])}.")
         flagged = set(
             Flag.objects.filter(comment__in=[c.pk for c in found.values()], resolved_at__isnull=True)
             .values_list("comment_id", flat=True)

@@ -159,3 +159,15 @@ def test_an_authors_edit_after_the_moderator_looked_is_not_published_unseen(
     assert response.status_code == 409 and response.json()["error"]["code"] == "changed_since_viewed"
     comment.refresh_from_db()
     assert comment.status == "pending" and not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_second_moderator_does_not_silently_override_the_first(site: Site, moderator: User) -> None:
+    comment = CommentFactory(thread__site=site)
+    seen = comment.version
+    decide(site, [comment.public_id], "approve", moderator, versions={comment.public_id: seen})
+    with pytest.raises(CommentdeskError) as late:
+        decide(site, [comment.public_id], "reject", moderator, reason="spam", versions={comment.public_id: seen})
+    assert late.value.code == "changed_since_viewed"
+    comment.refresh_from_db()
+    assert comment.status == "approved"

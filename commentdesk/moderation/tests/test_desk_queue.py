@@ -320,7 +320,7 @@ def test_a_decision_on_text_the_author_changed_since_is_refused(desk: Client, si
     Comment.objects.filter(pk=comment.pk).update(body="Nice bridge. Visit cheap-watch.example")
     response = desk.post("/desk/demo/decide/", {"comment_ids": [comment.public_id], "action": "approve",
                                                 "versions": shown}, follow=True)
-    assert "The text changed since you saw it" in alert_messages(response)
+    assert "Changed since you saw it" in alert_messages(response)
     assert Comment.objects.get(pk=comment.pk).status == "pending"
     assert not AuditLogEntry.objects.exists()
 
@@ -336,7 +336,7 @@ def test_bulk_confirmation_keeps_the_versions_shown(desk: Client, site: Site) ->
     Comment.objects.filter(pk=comments[1].pk).update(body="changed")
     response = desk.post("/desk/demo/decide/", {"comment_ids": [c.public_id for c in comments], "action": "approve",
                                                 "versions": versions, "confirm": "1"}, follow=True)
-    assert "The text changed since you saw it" in alert_messages(response)
+    assert "Changed since you saw it" in alert_messages(response)
     assert set(Comment.objects.values_list("status", flat=True)) == {"pending"}
 
 
