@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "commentdesk.importers",
     "commentdesk.notifications",
     "commentdesk.embed",
+    "commentdesk.triage",
 ]
 
 MIDDLEWARE = [
@@ -136,6 +137,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     if DATABASES["default"]["NAME"] != ":memory:":
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Tests use a file, not Django's shared in-memory database: the browser tests' live
+    # server thread then has a connection of its own instead of sharing the test's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-commentdesk.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = os.environ.get("COMMENTDESK_CACHE_URL", "")
@@ -235,6 +239,20 @@ COMMENTS_IDEMPOTENCY_TTL = 24 * 3600
 # Trust X-Forwarded-For's last hop for the reader's address (behind a proxy only).
 COMMENTS_TRUST_X_FORWARDED_FOR = env_bool("COMMENTS_TRUST_X_FORWARDED_FOR", False)
 
+# Triage: the scorers run over every new comment, in order (dotted path + options,
+# like AUTH_PASSWORD_VALIDATORS; see commentdesk/triage/pipeline.py). "request"
+# scorers run before the reader's answer, "background" ones in a task.
+TRIAGE_SCORERS = [
+    {"NAME": "commentdesk.triage.scorers.language.LanguageScorer", "OPTIONS": {"fallback": ""}},
+    {"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"},
+    {"NAME": "commentdesk.triage.scorers.links.LinkScorer", "OPTIONS": {"weight": 0.8}},
+    {"NAME": "commentdesk.triage.scorers.classifier.ClassifierScorer", "OPTIONS": {"stage": "background"}},
+    {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer", "OPTIONS": {"stage": "background"}},
+]
+# Labelled comment data (one folder per dataset with train.csv) that seeds each
+# site's classifier; default ../shared/data/comments beside the repository.
+TRIAGE_DATA_DIR = Path(os.environ.get("TRIAGE_DATA_DIR") or BASE_DIR.parent.parent / "shared" / "data" / "comments")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -263,4 +281,6 @@ SETTINGS_DOC = {
     "COMMENTS_RATE_LIMIT": "comments per IP hash, site and window; default 10",
     "COMMENTS_RATE_WINDOW": "rate-limit window in seconds; default 60",
     "COMMENTS_TRUST_X_FORWARDED_FOR": "take the reader's address from X-Forwarded-For; default off",
+    "TRIAGE_SCORERS": "(settings.py, not the environment) the triage scorers, in order, with options",
+    "TRIAGE_DATA_DIR": "labelled data seeding the classifier; default ../shared/data/comments beside the repository",
 }

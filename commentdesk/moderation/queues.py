@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models import BooleanField, Count, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from commentdesk.comments.models import Comment, rfc3339
@@ -120,6 +120,26 @@ def _decode(cursor: str) -> tuple[datetime, int]:
         raise Invalid({"cursor": ["This cursor is not valid."]}) from exc
 
 
+def _encode_risk(risk: float | None, created_at: datetime, pk: int) -> str:
+    """A cursor of the ``risk`` order: the last item's risk ("" for none), time and id."""
+    raw = f"{'' if risk is None else repr(risk)}|{created_at.isoformat()}|{pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_risk(cursor: str) -> tuple[float | None, datetime, int]:
+    """The inverse of :func:`_encode_risk`; raises ``Invalid`` for a malformed cursor."""
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")).decode()
+        risk, when, pk = raw.split("|")
+        value = float(risk) if risk else None
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None or (value is not None and not 0.0 <= value <= 1.0):
+            raise ValueError("a cursor time has a zone and a risk is within 0..1")
+        return value, moment.astimezone(UTC), int(pk)
+    except (ValueError, UnicodeError, OverflowError) as exc:
+        raise Invalid({"cursor": ["This cursor is not valid."]}) from exc
+
+
 def queue_page(
     site: Site,
     filters: QueueFilter | None = None,
@@ -130,20 +150,31 @@ def queue_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the queue as API.md's items, and the next cursor (or None).
 
-    ``order``: ``oldest`` (default), ``newest``; ``risk`` falls back to oldest
-    until triage scores exist. ``ids`` restricts to given primary keys (one item
-    after an edit). A fixed number of queries whatever ``limit`` is.
+    ``order``: ``oldest`` (default), ``newest``, ``risk`` (triage's combined
+    risk, highest first; unscored comments last; ties oldest first). ``ids``
+    restricts to given primary keys (one item after an edit). A fixed number of queries whatever ``limit`` is.
     """
     qs = queue_queryset(site, filters) if ids is None else Comment.objects.filter(site=site, pk__in=ids)
-    newest = order == "newest"
-    if cursor:
+    newest, by_risk = order == "newest", order == "risk"
+    if cursor and by_risk:
+        risk, when, pk = _decode_risk(cursor)
+        later = Q(created_at__gt=when) | Q(created_at=when, pk__gt=pk)
+        if risk is None:
+            qs = qs.filter(Q(triage_score__risk__isnull=True) & later)
+        else:
+            qs = qs.filter(Q(triage_score__risk__lt=risk) | Q(triage_score__risk=risk) & later
+                           | Q(triage_score__risk__isnull=True))
+    elif cursor:
         when, pk = _decode(cursor)
         if newest:
             qs = qs.filter(Q(created_at__lt=when) | Q(created_at=when, pk__lt=pk))
         else:
             qs = qs.filter(Q(created_at__gt=when) | Q(created_at=when, pk__gt=pk))
-    qs = qs.order_by("-created_at", "-id") if newest else qs.order_by("created_at", "id")
-    rows = list(qs.select_related("thread", "commenter", "parent")[: limit + 1])
+    if by_risk:
+        qs = qs.order_by(F("triage_score__risk").desc(nulls_last=True), "created_at", "id")
+    else:
+        qs = qs.order_by("-created_at", "-id") if newest else qs.order_by("created_at", "id")
+    rows = list(qs.select_related("thread", "commenter", "parent", "triage_score")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     history: dict[int, dict[str, int]] = defaultdict(dict)
@@ -159,6 +190,7 @@ def queue_page(
     items = []
     for c in rows:
         h = history[c.commenter_id]
+        score = getattr(c, "triage_score", None)  # None until triage stored a Score
         items.append(
             {
                 "id": c.public_id,
@@ -181,8 +213,15 @@ def queue_page(
                     "banned": c.commenter.is_banned(),
                 },
                 "flags": flags.get(c.pk, []),
-                "triage": None,
+                "triage": score.to_dict() if score is not None else None,
             }
         )
-    next_cursor = _encode(rows[-1].created_at, rows[-1].pk) if more and rows else None
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        if by_risk:
+            last_score = getattr(last, "triage_score", None)
+            next_cursor = _encode_risk(last_score.risk if last_score else None, last.created_at, last.pk)
+        else:
+            next_cursor = _encode(last.created_at, last.pk)
     return items, next_cursor

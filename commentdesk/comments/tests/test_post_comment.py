@@ -606,8 +606,6 @@ def test_concurrent_twins_with_one_key_store_one_comment(site: Site) -> None:
 
     from django.db import connection
 
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite's in-memory test database locks tables without waiting; the PostgreSQL pass runs this")
 
     barrier = threading.Barrier(4)
     answers: list[int] = []

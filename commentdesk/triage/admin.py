@@ -1,0 +1,52 @@
+"""Admin registrations: Scores (read-only), classifier versions, word lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from commentdesk.triage.models import ClassifierModel, Score, TriagePolicy, WordList
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    """Scores are written by triage only; the admin shows them."""
+
+    list_display = ("comment", "state", "risk", "model_version", "scored_at")
+    list_filter = ("state",)
+    readonly_fields = [f.name for f in Score._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ClassifierModel)
+class ClassifierModelAdmin(admin.ModelAdmin):
+    """Versions are trained by ``commentdesk triage train``; only ``is_active`` changes here."""
+
+    list_display = ("version", "site", "created_at", "is_active")
+    list_filter = ("is_active", "site")
+    exclude = ("blob",)
+    readonly_fields = ("site", "version", "created_at", "trained_on", "metrics")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+
+@admin.register(WordList)
+class WordListAdmin(admin.ModelAdmin):
+    """A site's banned and suspect terms, one list per language and kind."""
+
+    list_display = ("site", "language", "kind", "updated_at")
+    list_filter = ("site", "kind", "language")
+
+
+@admin.register(TriagePolicy)
+class TriagePolicyAdmin(admin.ModelAdmin):
+    """A site's link limit, blocked domains and URL shorteners."""
+
+    list_display = ("site", "max_links")

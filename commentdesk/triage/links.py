@@ -1,0 +1,73 @@
+"""Finding links in plain-text comments and naming their domains."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+# A link: a scheme URL, a www. address, or a bare domain that ends in a common
+# top-level domain, optionally with a path ("example.com/x"). Bare domains of
+# other endings ("node.js", "e.g.") are not counted: too many are words.
+COMMON_TLDS = (
+    "com|net|org|info|biz|io|co|ly|me|kr|jp|cn|ru|de|uk|us|xyz|top|site|online|shop|link|click|gl|gd|to|"
+    "be|tv|cc|app|dev|live|vip|win|bet|club|store|news|asia|vn|th|id|in|ph|tw|hk|la|kh|mm"
+)
+LINK = re.compile(
+    rf"(?:https?://|ftp://)[^\s<>\"']+|www\.[^\s<>\"']+|\b[a-z0-9](?:[a-z0-9-]{{0,62}}\.)+(?:{COMMON_TLDS})\b(?:/[^\s<>\"']*)?",
+    re.IGNORECASE,
+)
+# At most this many links are examined per comment (the count goes on).
+MAX_LINKS = 50
+
+
+def find_links(text: str) -> list[str]:
+    """The links in ``text`` as written, in order.
+
+    >>> find_links("see https://Example.org/a?b, www.x.kr and bit.ly/3abc — not node.js")
+    ['https://Example.org/a?b', 'www.x.kr', 'bit.ly/3abc']
+    """
+    return [m.group(0).rstrip(".,;:!?)]}'\"") for m in LINK.finditer(text)]
+
+
+def domain_of(link: str) -> str:
+    """The lower-case host of ``link`` without ``www.``, IDNA-encoded when it is
+    not ASCII; "" when there is none.
+
+    >>> domain_of("HTTPS://www.Example.COM:8080/x")
+    'example.com'
+    >>> domain_of("bit.ly/3abc")
+    'bit.ly'
+    """
+    target = link if "://" in link else f"http://{link}"
+    try:
+        host = (urlsplit(target).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    host = host.removeprefix("www.")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def in_domains(domain: str, domains: set[str]) -> str | None:
+    """The entry of ``domains`` that ``domain`` is or is a subdomain of, else None.
+
+    >>> in_domains("ads.spam.example", {"spam.example"})
+    'spam.example'
+    """
+    parts = domain.split(".")
+    for i in range(len(parts) - 1):
+        if ".".join(parts[i:]) in domains:
+            return ".".join(parts[i:])
+    return None
+
+
+def domain_set(lines: str) -> set[str]:
+    """Domains from a one-per-line text (``#`` lines, blanks and ``www.`` ignored)."""
+    out = set()
+    for line in lines.splitlines():
+        line = line.strip().lower()
+        if line and not line.startswith("#"):
+            out.add(domain_of(line) or line)
+    return out

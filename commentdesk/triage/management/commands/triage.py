@@ -1,0 +1,108 @@
+"""``commentdesk triage eval|train|rescore``: measure, train and re-run triage.
+
+- ``triage eval --train A.csv --test B.csv [--json]``: fit on A, measure on B.
+- ``triage eval --data DIR [--json] [--folds N]``: a fixed seeded 80/20 split of
+  ``DIR/train.csv``; with ``--folds N`` also N-fold cross-validation ROC-AUC.
+  Prints readable lines; with ``--json`` the last line is one JSON object with
+  ``roc_auc``, ``average_precision``, ``reject_precision``, ``reject_recall``,
+  ``approve_precision``, ``approve_recall``, ``reject_share``, ``approve_share``,
+  ``decided_share``, thresholds, row counts, ``baseline_roc_auc`` (null with
+  ``baseline_note`` when alt-profanity-check is not installed) and ``cv_roc_auc``
+  (list, with ``--folds``).
+- ``triage train --site SLUG [--data DIR]``: train and activate a new
+  classifier version from the seed data of the site's languages plus its own
+  decisions; prints the version.
+- ``triage rescore --site SLUG [--status pending]``: run every scorer again
+  over the site's comments of that status; prints how many.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from commentdesk.triage import classifier, evaluation
+
+
+class Command(BaseCommand):
+    help = "Triage: evaluate or train the classifier, or score comments again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        ev = sub.add_parser("eval", help="measure the classifier on labelled CSV files (text,label)")
+        ev.add_argument("--train", type=Path, help="CSV to train on")
+        ev.add_argument("--test", type=Path, help="CSV to measure on")
+        ev.add_argument("--data", type=Path, help="folder with train.csv: a fixed 80/20 split of it")
+        ev.add_argument("--folds", type=int, default=0, help="also N-fold cross-validation (with --data)")
+        ev.add_argument("--reject-at", type=float, default=evaluation.REJECT_AT)
+        ev.add_argument("--approve-at", type=float, default=evaluation.APPROVE_AT)
+        ev.add_argument("--json", action="store_true", help="end with one JSON line")
+        tr = sub.add_parser("train", help="train and activate a site's classifier")
+        tr.add_argument("--site", required=True)
+        tr.add_argument("--data", type=Path, help="seed folder; default TRIAGE_DATA_DIR")
+        rs = sub.add_parser("rescore", help="run every scorer again over a site's comments")
+        rs.add_argument("--site", required=True)
+        rs.add_argument("--status", default="pending")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, f"handle_{options['action']}")(**options)
+
+    def handle_eval(self, **options: Any) -> None:
+        """Print the metrics of :func:`commentdesk.triage.evaluation.evaluate`."""
+        try:
+            if options["data"]:
+                if options["train"] or options["test"]:
+                    raise CommandError("use either --data or --train with --test")
+                texts, labels = classifier.read_csv(options["data"] / "train.csv")
+                a, b, c, d = evaluation.split(texts, labels)
+                train, test = (a, b), (c, d)
+            elif options["train"] and options["test"]:
+                train, test = classifier.read_csv(options["train"]), classifier.read_csv(options["test"])
+            else:
+                raise CommandError("give --data DIR, or --train A.csv and --test B.csv")
+            result = evaluation.evaluate(train, test, options["reject_at"], options["approve_at"])
+            if options["folds"]:
+                if not options["data"]:
+                    raise CommandError("--folds needs --data")
+                result["cv_roc_auc"] = evaluation.cross_validate(texts, labels, options["folds"])
+                result["cv_roc_auc_mean"] = round(sum(result["cv_roc_auc"]) / len(result["cv_roc_auc"]), 4)
+        except (OSError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        result["baseline_roc_auc"], note = evaluation.baseline_roc_auc(test)
+        if note:
+            result["baseline_note"] = note
+        for key, value in result.items():
+            self.stdout.write(f"{key}: {value}")
+        if options["json"]:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def handle_train(self, **options: Any) -> None:
+        """Train with :func:`commentdesk.triage.classifier.train_for_site`."""
+        from commentdesk.sites.models import Site
+
+        site = Site.objects.filter(slug=options["site"]).first()
+        if site is None:
+            raise CommandError(f"There is no site {options['site']!r}.")
+        try:
+            row = classifier.train_for_site(site, options["data"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"{row.version} trained on {row.trained_on['rows']} comments {row.trained_on['sources']}")
+
+    def handle_rescore(self, **options: Any) -> None:
+        """Score again with :func:`commentdesk.triage.pipeline.score_comment` (all stages)."""
+        from commentdesk.comments.models import Comment
+        from commentdesk.sites.models import Site
+        from commentdesk.triage.pipeline import score_comment
+
+        site = Site.objects.filter(slug=options["site"]).first()
+        if site is None:
+            raise CommandError(f"There is no site {options['site']!r}.")
+        n = 0
+        for comment in Comment.objects.filter(site=site, status=options["status"]).select_related("site").iterator():
+            score_comment(comment)
+            n += 1
+        self.stdout.write(f"{n} comments scored")

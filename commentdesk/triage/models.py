@@ -1,0 +1,225 @@
+"""What triage stores: one Score per comment, trained classifier versions, and
+the sites' word lists."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from commentdesk.comments.models import Comment
+from commentdesk.sites.models import Site
+
+
+class TriageDict(TypedDict):
+    """The queue item's ``triage`` field (API.md): ``risk`` 0..1 or None when no
+    scorer could give one; ``scores`` maps scorer name → its own 0..1 score (None
+    for a scorer that gave none); ``reasons`` are sentences for the moderator,
+    strongest first, including ``"not scored: <why>"`` and skipped scorers."""
+
+    risk: float | None
+    scores: dict[str, float | None]
+    reasons: list[str]
+
+
+class Score(models.Model):
+    """Triage's output for one comment.
+
+    ``state`` says how far scoring got: ``partial`` after the in-request scorers
+    while background scorers are still queued, ``scored`` when every scorer ran
+    (or was skipped with its reason in ``skipped``), ``not_scored`` when scoring
+    failed as a whole (``not_scored_reason`` says why; the comment itself is
+    untouched and waits in the queue like any other).
+
+    ``risk``: combined 0..1 (see :func:`commentdesk.triage.pipeline.combine`),
+    None until some scorer gave a score. ``scores``: {scorer name: 0..1 or None}.
+    ``reasons``: human-readable sentences, strongest first. ``details``: {scorer
+    name: JSON data, e.g. matched spans or the detected language}. ``skipped``:
+    {scorer name: why it was skipped (raised, over its time budget, no model)}.
+    ``model_version``: the classifier version that scored it, "" if none.
+    """
+
+    class State(models.TextChoices):
+        PARTIAL = "partial", _("Partly scored")
+        SCORED = "scored", _("Scored")
+        NOT_SCORED = "not_scored", _("Not scored")
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="triage_score")
+    state = models.CharField(max_length=10, choices=State, default=State.PARTIAL)
+    risk = models.FloatField(null=True, blank=True)
+    scores = models.JSONField(default=dict, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    skipped = models.JSONField(default=dict, blank=True)
+    not_scored_reason = models.CharField(max_length=300, blank=True)
+    model_version = models.CharField(max_length=40, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["risk"], name="triage_score_risk")]
+
+    def __str__(self) -> str:
+        return f"{self.comment_id}: {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """One line for people: ``"risk 0.93"``, ``"not scored: <why>"`` or ``"no risk score"``."""
+        if self.state == self.State.NOT_SCORED:
+            return f"not scored: {self.not_scored_reason}"
+        return f"risk {self.risk:.2f}" if self.risk is not None else "no risk score"
+
+    def to_dict(self) -> TriageDict:
+        """The queue item's ``triage`` field; a not-scored state leads the reasons,
+        a partial one ends them with "background scorers still queued"."""
+        reasons = list(self.reasons)
+        if self.state == self.State.NOT_SCORED:
+            reasons.insert(0, self.summary)
+        elif self.state == self.State.PARTIAL:
+            reasons.append("background scorers still queued")
+        return {"risk": self.risk, "scores": dict(self.scores), "reasons": reasons}
+
+
+class ClassifierModel(models.Model):
+    """One trained version of a site's learned classifier.
+
+    ``blob`` is the fitted scikit-learn pipeline serialised with joblib (see
+    :mod:`commentdesk.triage.classifier`); only trusted code writes it (the
+    ``triage train`` command), since unpickling runs code. ``version`` is
+    recorded on every Score it produced. ``site`` None is a model shared by every
+    site without its own. ``trained_on``: {"seed": {file: rows}, "decisions": n,
+    "positives": n}; ``metrics``: cross-validation numbers when measured.
+    """
+
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    version = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True)
+    trained_on = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    blob = models.BinaryField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "is_active", "created_at"], name="triage_model_active")]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class WordList(models.Model):
+    """A site's list of terms for one language (blank: every language).
+
+    ``kind`` ``banned``: a match suggests rejecting; ``suspect``: a match is
+    highlighted for the moderator. ``terms``: one term per line; blank lines and
+    lines starting with ``#`` are ignored. Matching is evasion-robust (see
+    :mod:`commentdesk.triage.wordmatch`).
+    """
+
+    class Kind(models.TextChoices):
+        BANNED = "banned", _("Banned: suggest rejecting")
+        SUSPECT = "suspect", _("Suspect: highlight")
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=16, blank=True, help_text=_("blank: every language"))
+    kind = models.CharField(max_length=8, choices=Kind)
+    terms = models.TextField(blank=True, help_text=_("one term per line; # starts a comment line"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "language", "kind"], name="triage_wordlist_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.language or '*'} {self.kind}"
+
+    def term_list(self) -> list[str]:
+        """The terms, stripped, without blanks and ``#`` lines.
+
+        >>> WordList(terms="  spam \\n# note\\n\\nscam").term_list()
+        ['spam', 'scam']
+        """
+        return [t.strip() for t in self.terms.splitlines() if t.strip() and not t.strip().startswith("#")]
+
+
+
+DEFAULT_SHORTENERS = "\n".join([
+    "bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly", "rebrand.ly", "cutt.ly",
+    "shorturl.at", "t.ly", "rb.gy", "tiny.cc", "bitly.com", "s.id", "v.gd", "han.gl", "me2.do", "vo.la",
+])
+
+
+class TriagePolicy(models.Model):
+    """A site's triage settings; a site without a row uses the defaults.
+
+    ``max_links``: a comment with more links than this is held for review (its
+    link score is 0.6 and details say ``"hold": true``); ``blocked_domains``:
+    one domain per line, its subdomains included — a link there scores 0.95;
+    ``shorteners``: URL-shortener domains, which hide where a link goes (score 0.5).
+    """
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="+")
+    max_links = models.PositiveIntegerField(default=2, help_text=_("more links than this: hold for review"))
+    blocked_domains = models.TextField(blank=True, help_text=_("one domain per line; subdomains included"))
+    shorteners = models.TextField(default=DEFAULT_SHORTENERS, blank=True, help_text=_("one domain per line"))
+
+    class Meta:
+        verbose_name_plural = "triage policies"
+
+    def __str__(self) -> str:
+        return f"triage policy of {self.site_id}"
+
+    @classmethod
+    def for_site(cls, site_id: int) -> TriagePolicy:
+        """The site's policy, or an unsaved one with the defaults."""
+        return cls.objects.filter(site_id=site_id).first() or cls(site_id=site_id)
+
+
+class Campaign(models.Model):
+    """A cluster of near-duplicate comments of one site (MinHash LSH; see
+    :mod:`commentdesk.triage.campaigns`), for the desk to show and decide in
+    bulk. ``size``: members so far; ``sample``: the first member's text (≤ 500
+    characters). Members are the comments whose Fingerprint points here."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    size = models.PositiveIntegerField(default=0)
+    sample = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "updated_at"], name="triage_campaign_recent")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.pk} ({self.size} comments)"
+
+    def comments(self) -> models.QuerySet[Comment]:
+        """The member comments, oldest first (pass their ``public_id`` to ``moderation.decide``)."""
+        return Comment.objects.filter(triage_fingerprint__campaign=self).order_by("created_at", "id")
+
+
+class Fingerprint(models.Model):
+    """A comment's MinHash signature (``signature``: 64 little-endian uint64
+    values) and its campaign, if it has near-duplicates."""
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="triage_fingerprint")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    signature = models.BinaryField()
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+
+
+class FingerprintBand(models.Model):
+    """One LSH band of a Fingerprint: comments sharing any ``key`` of a site are
+    candidates for near-duplicates. ``key``: 64-bit hash of (band number, band
+    values)."""
+
+    fingerprint = models.ForeignKey(Fingerprint, on_delete=models.CASCADE, related_name="bands")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    key = models.BigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "key", "created_at"], name="triage_band_lookup")]

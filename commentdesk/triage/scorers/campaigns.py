@@ -1,0 +1,44 @@
+"""Campaign scorer: near-duplicates across threads and commenters; bursts from one IP hash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from commentdesk.triage.campaigns import burst, describe, minutes, record
+from commentdesk.triage.scorers.base import Context, Result, Scorer
+
+
+class CampaignScorer(Scorer):
+    """Score: ``0.3 + 0.1·n`` (at most 0.9) for ``n`` near-duplicates within
+    ``window`` seconds (option, default 3600); ``0.3 + 0.1·(k - burst_count)``
+    (at most 0.8) when ``k`` ≥ ``burst_count`` (default 5) other comments came
+    from the same IP hash within ``burst_window`` seconds (default 600); the
+    larger counts. Reasons: "5 near-duplicates in 60 min (3 threads, 4
+    commenters)", "6 comments from one address in 10 min". Runs in the
+    background (a few queries per comment).
+    """
+
+    name = "campaign"
+    stage = "background"
+    budget = 2.0
+
+    def __init__(self, *, window: int = 3600, burst_window: int = 600, burst_count: int = 5,
+                 **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.window, self.burst_window = timedelta(seconds=window), timedelta(seconds=burst_window)
+        self.burst_count = int(burst_count)
+
+    def score(self, context: Context) -> Result:
+        found = record(context.comment, self.window)
+        reasons, value = [], 0.0
+        if found.near:
+            n = len(found.near)
+            value = min(0.9, 0.3 + 0.1 * n)
+            reasons.append(f"{n} near-duplicate{'s' if n > 1 else ''} in {minutes(self.window)} "
+                           f"({found.threads} threads, {found.commenters} commenters)")
+        k = burst(context.comment, self.burst_window)
+        if k >= self.burst_count:
+            value = max(value, min(0.8, 0.3 + 0.1 * (k - self.burst_count)))
+            reasons.append(f"{k + 1} comments from one address in {minutes(self.burst_window)}")
+        details = describe(found, self.window) | {"same_address": k}
+        return Result(score=round(value, 4), reasons=reasons, details=details)

@@ -1,0 +1,38 @@
+"""Scorers for tests, named by dotted path in ``TRIAGE_SCORERS`` overrides."""
+
+from __future__ import annotations
+
+from commentdesk.triage.scorers.base import Context, Result, Scorer
+
+
+class FixedScorer(Scorer):
+    """Gives ``value`` (option) with the reason "fixed <value>"."""
+
+    name = "fixed"
+
+    def __init__(self, *, value: float = 0.5, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.value = value
+
+    def score(self, context: Context) -> Result:
+        return Result(score=self.value, reasons=[f"fixed {self.value}"])
+
+
+class BrokenScorer(Scorer):
+    """Always raises."""
+
+    name = "broken"
+
+    def score(self, context: Context) -> Result:
+        raise RuntimeError("boom")
+
+
+class SlowScorer(Scorer):
+    """Moves the pipeline's clock (``CLOCK``, patched in by the test) past its budget."""
+
+    name = "slow"
+    CLOCK = [0.0]
+
+    def score(self, context: Context) -> Result:
+        SlowScorer.CLOCK[0] += self.budget + 1.0
+        return Result(score=0.9, reasons=["slow but sure"])

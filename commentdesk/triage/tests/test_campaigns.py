@@ -1,0 +1,85 @@
+"""Campaigns: near-duplicates across threads and commenters are clustered; bursts from one address count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from commentdesk.comments.tests.factories import CommentFactory, ThreadFactory
+from commentdesk.triage import pipeline
+from commentdesk.triage.campaigns import signature, similarity
+from commentdesk.triage.models import Campaign
+
+pytestmark = pytest.mark.django_db
+
+CAMPAIGN = {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer", "OPTIONS": {"stage": "request"}}
+TEXT = "The minister lied about the budget again, share this before they delete it! Vote them out in {n}."
+
+
+def post(site: Any, body: str, minutes_ago: float = 0, ip_hash: str = "", thread: Any = None) -> Any:
+    return CommentFactory(thread=thread or ThreadFactory(site=site), body=body, ip_hash=ip_hash,
+                          created_at=timezone.now() - timedelta(minutes=minutes_ago))
+
+
+def test_near_duplicates_across_threads_form_one_campaign(site: Any, scorers: Any) -> None:
+    """Five near-identical comments in five threads by five commenters end in one campaign of five."""
+    scorers(CAMPAIGN)
+    comments = [post(site, TEXT.format(n=2026 + i), minutes_ago=10 - i) for i in range(5)]
+    scores = [pipeline.score_comment(c) for c in comments]
+    assert [s.scores["campaign"] for s in scores] == [0.0, 0.4, 0.5, 0.6, 0.7]
+    assert scores[-1].reasons == ["4 near-duplicates in 60 min (5 threads, 5 commenters)"]
+    campaign = Campaign.objects.get()
+    assert campaign.size == 5 and list(campaign.comments()) == comments
+    assert scores[-1].details["campaign"]["campaign_id"] == campaign.pk
+
+
+def test_different_texts_and_other_sites_are_not_clustered(site: Any, other_site: Any, scorers: Any) -> None:
+    """Unrelated comments, the same text on another site, and old copies outside the window stay apart."""
+    scorers(CAMPAIGN)
+    post(other_site, TEXT.format(n=1))
+    post(site, TEXT.format(n=2), minutes_ago=120)
+    post(site, "A completely different remark about the weather forecast for the weekend.")
+    score = pipeline.score_comment(post(site, TEXT.format(n=3)))
+    assert score.scores["campaign"] == 0.0 and score.reasons == []
+    assert not Campaign.objects.exists()
+
+
+def test_short_comments_are_not_compared(site: Any, scorers: Any) -> None:
+    """"Great article!" written by many readers is no campaign."""
+    scorers(CAMPAIGN)
+    for _ in range(3):
+        score = pipeline.score_comment(post(site, "Great article!"))
+    assert score.details["campaign"]["compared"] is False and not Campaign.objects.exists()
+
+
+def test_scoring_twice_does_not_grow_the_campaign(site: Any, scorers: Any) -> None:
+    """Rescoring a comment keeps one fingerprint and the same campaign size."""
+    scorers(CAMPAIGN)
+    first, second = post(site, TEXT.format(n=1), minutes_ago=1), post(site, TEXT.format(n=2))
+    pipeline.score_comment(first)
+    pipeline.score_comment(second)
+    pipeline.score_comment(second)
+    assert Campaign.objects.get().size == 2
+
+
+def test_burst_from_one_address(site: Any, scorers: Any) -> None:
+    """Six comments from one IP hash within ten minutes are called a burst."""
+    scorers(CAMPAIGN)
+    thread = ThreadFactory(site=site)
+    for i in range(5):
+        post(site, f"opinion number {i} on a different matter entirely, nothing alike {i * 7}", minutes_ago=5 - i,
+             ip_hash="abc", thread=thread)
+    score = pipeline.score_comment(post(site, "and one more thing I wanted to say about it", ip_hash="abc"))
+    assert score.scores["campaign"] == 0.3
+    assert score.reasons == ["6 comments from one address in 10 min"]
+
+
+def test_similarity_of_signatures() -> None:
+    """Equal texts are 1.0 alike, unrelated ones far below the threshold; short texts have no signature."""
+    a, b = signature(TEXT.format(n=1)), signature("Completely unrelated words about gardening and tomatoes.")
+    assert a is not None and b is not None
+    assert similarity(a, signature(TEXT.format(n=1))) == 1.0 and similarity(a, b) < 0.3
+    assert signature("ok 👍") is None

@@ -1,0 +1,149 @@
+"""The learned classifier: training per site, stored versions, scores with explanations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from commentdesk.triage import classifier, pipeline
+from commentdesk.triage.models import ClassifierModel
+
+pytestmark = pytest.mark.django_db
+
+CLASSIFIER = {"NAME": "commentdesk.triage.scorers.classifier.ClassifierScorer", "OPTIONS": {"stage": "request"}}
+SPAM = [f"buy cheap pills now at pharma{i}.example, best casino bonus {i}" for i in range(30)]
+HAM = [f"The council vote on the budget {i} seems fair; the reporter explained it well." for i in range(30)]
+KO_BAD = [f"이 기자 진짜 쓰레기네 {i} 꺼져라" for i in range(20)]
+KO_OK = [f"좋은 기사 감사합니다 {i} 잘 읽었어요" for i in range(20)]
+
+
+def write_csv(path: Path, rows: list[tuple[str, int]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "text", "label"])
+        out.writerows((i, text, label) for i, (text, label) in enumerate(rows))
+    return path
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Path:
+    """Two seed sets: English spam/ham and Korean abuse/thanks."""
+    write_csv(tmp_path / "en_spam" / "train.csv", [(t, 1) for t in SPAM] + [(t, 0) for t in HAM])
+    write_csv(tmp_path / "ko_abuse" / "train.csv", [(t, 1) for t in KO_BAD] + [(t, 0) for t in KO_OK])
+    return tmp_path
+
+
+def test_seed_sets_are_chosen_by_the_sites_languages(seed_dir: Path) -> None:
+    """A Korean site learns from the Korean seed set only; a site without languages from all."""
+    assert classifier.seed_examples(["ko"], seed_dir).sources == {"ko_abuse": 40}
+    assert classifier.seed_examples([], seed_dir).sources == {"en_spam": 60, "ko_abuse": 40}
+
+
+def test_trained_model_scores_and_explains(site: Any, seed_dir: Path, scorers: Any, make_comment: Any) -> None:
+    """After training, a spammy comment scores high with its n-grams and the model version on the Score."""
+    row = classifier.train_for_site(site, seed_dir)
+    scorers(CLASSIFIER)
+    score = pipeline.score_comment(make_comment("buy cheap pills at pharma99.example casino bonus"))
+    assert score.scores["classifier"] > 0.8
+    assert score.model_version == row.version
+    assert score.reasons[0].startswith("classifier 0.")
+    assert score.details["classifier"]["ngrams"]
+    fine = pipeline.score_comment(make_comment("The reporter explained the council budget vote well."))
+    assert fine.scores["classifier"] < 0.3 and fine.reasons == []
+
+
+def test_new_version_replaces_the_active_one(site: Any, seed_dir: Path) -> None:
+    """Training again keeps the old version (Scores name it) but deactivates it."""
+    first = classifier.train_for_site(site, seed_dir)
+    second = classifier.train_for_site(site, seed_dir)
+    assert list(ClassifierModel.objects.filter(site=site, is_active=True)) == [second]
+    assert ClassifierModel.objects.filter(version=first.version).exists()
+    assert classifier.active_model(site)[0] == second.version
+
+
+def test_site_decisions_are_training_examples(site: Any, publish: Any, make_comment: Any) -> None:
+    """Approved comments count as 0, rejected/spam as 1; a restored decision no longer counts."""
+    approved, rejected, spam, restored = (make_comment(f"text {i}") for i in range(4))
+    publish(approved)
+    publish(rejected, action="reject", reason="personal_attack")
+    publish(spam, action="spam", reason="spam")
+    publish(restored, action="reject", reason="spam")
+    publish(restored, action="restore")
+    texts, labels = classifier.decision_examples(site)
+    assert sorted(zip(texts, labels)) == [("text 0", 0), ("text 1", 1), ("text 2", 1)]
+
+
+def test_without_a_model_the_classifier_is_skipped(scorers: Any, make_comment: Any) -> None:
+    """No trained model: the scorer is skipped with the reason, the comment still gets a Score."""
+    scorers(CLASSIFIER)
+    score = pipeline.score_comment(make_comment())
+    assert score.skipped == {"classifier": "no classifier trained for this site"}
+
+
+def test_training_with_one_label_is_refused(site: Any, tmp_path: Path) -> None:
+    """Training needs both kinds of comment."""
+    write_csv(tmp_path / "only" / "train.csv", [(t, 0) for t in HAM])
+    with pytest.raises(CommandError, match="both kinds"):
+        call_command("triage", "train", "--site", site.slug, "--data", str(tmp_path), stdout=io.StringIO())
+
+
+def test_training_without_any_data_says_so(site: Any, tmp_path: Path) -> None:
+    """An empty seed folder and no decisions: a clear error naming the folder."""
+    with pytest.raises(CommandError, match="nothing to learn from"):
+        call_command("triage", "train", "--site", site.slug, "--data", str(tmp_path), stdout=io.StringIO())
+
+
+def test_train_command_prints_the_version(site: Any, seed_dir: Path) -> None:
+    """``triage train`` stores an active version and names it."""
+    out = io.StringIO()
+    call_command("triage", "train", "--site", site.slug, "--data", str(seed_dir), stdout=out)
+    assert out.getvalue().startswith(ClassifierModel.objects.get(site=site).version)
+
+
+def test_eval_prints_json_last(tmp_path: Path) -> None:
+    """``triage eval --train --test --json`` ends with one JSON object holding every metric."""
+    train = write_csv(tmp_path / "a.csv", [(t, 1) for t in SPAM[:20]] + [(t, 0) for t in HAM[:20]])
+    test = write_csv(tmp_path / "b.csv", [(t, 1) for t in SPAM[20:]] + [(t, 0) for t in HAM[20:]])
+    out = io.StringIO()
+    call_command("triage", "eval", "--train", str(train), "--test", str(test), "--json", stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert result["roc_auc"] == 1.0 and result["test_rows"] == 20
+    assert {"average_precision", "reject_precision", "reject_recall", "approve_precision", "approve_recall",
+            "decided_share", "baseline_roc_auc"} <= set(result)
+
+
+def test_eval_on_a_folder_splits_it_the_same_way_each_time(seed_dir: Path) -> None:
+    """``--data DIR`` uses a fixed split: two runs print the same numbers; ``--folds`` adds CV."""
+    runs = []
+    for _ in range(2):
+        out = io.StringIO()
+        call_command("triage", "eval", "--data", str(seed_dir / "en_spam"), "--json", "--folds", "3", stdout=out)
+        runs.append(json.loads(out.getvalue().strip().splitlines()[-1]))
+    assert runs[0] == runs[1] and len(runs[0]["cv_roc_auc"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give --data DIR"),
+        (["--train", "a.csv"], "give --data DIR"),
+        (["--data", "nowhere"], "No such file"),
+    ],
+)
+def test_eval_refuses_bad_arguments(args: list[str], message: str) -> None:
+    """Missing or unreadable inputs end with a clear error, not a traceback."""
+    with pytest.raises(CommandError, match=message):
+        call_command("triage", "eval", *args, stdout=io.StringIO())
+
+
+def test_explain_ignores_texts_without_ngrams(site: Any, seed_dir: Path) -> None:
+    """Empty text: no n-grams to name."""
+    _version, model = classifier.active_model(site) or (None, classifier.fit(classifier.seed_examples([], seed_dir)))
+    assert classifier.explain(model, "") == []

@@ -1,0 +1,72 @@
+"""Link rules: counting links, holding many for review, blocked domains, URL shorteners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from commentdesk.triage import pipeline
+from commentdesk.triage.links import find_links
+from commentdesk.triage.models import TriagePolicy
+
+LINKS = {"NAME": "commentdesk.triage.scorers.links.LinkScorer"}
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("no links here, e.g. node.js or 3.14", 0),
+        ("read https://news.example/a and http://x.org", 2),
+        ("www.example.com, example.kr/path and bit.ly/x.", 3),
+        ("(see https://a.example/b)", 1),
+        ("http://" + "a" * 10_000, 1),
+        ("😀 http://例え.jp/パス 😀", 1),
+    ],
+)
+def test_links_are_counted_in_plain_text(text: str, count: int) -> None:
+    """Scheme URLs, www. addresses and bare domains with common endings count; words with dots do not."""
+    assert len(find_links(text)) == count
+
+
+@pytest.mark.django_db
+def test_a_plain_link_scores_low(site: Any, scorers: Any, make_comment: Any) -> None:
+    """One ordinary link: a small score and no reason."""
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment("Source: https://stats.example.org/2026"))
+    assert (score.scores["links"], score.reasons) == (0.1, [])
+    assert score.details["links"] == {"count": 1, "domains": ["stats.example.org"], "hold": False, "reasons": []}
+
+
+@pytest.mark.django_db
+def test_more_links_than_the_site_allows_are_held(site: Any, scorers: Any, make_comment: Any) -> None:
+    """Over the site's max_links the comment is marked for holding, with the count in the reason."""
+    TriagePolicy.objects.create(site=site, max_links=1)
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment("http://a.example http://b.example"))
+    assert score.scores["links"] == 0.6 and score.details["links"]["hold"] is True
+    assert score.reasons == ["2 links (the site holds more than 1 for review)"]
+
+
+@pytest.mark.django_db
+def test_blocked_domains_and_their_subdomains(site: Any, scorers: Any, make_comment: Any) -> None:
+    """A link to a blocked domain or its subdomain scores 0.95 and names the domain."""
+    TriagePolicy.objects.create(site=site, blocked_domains="# casinos\nwww.casino.example\n")
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment("win at https://WIN.Casino.example/now"))
+    assert (score.scores["links"], score.reasons) == (0.95, ["blocked domain: casino.example"])
+
+
+@pytest.mark.django_db
+def test_url_shorteners_are_suspect_by_default(site: Any, scorers: Any, make_comment: Any) -> None:
+    """Without a policy row the default shortener list applies."""
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment("look bit.ly/3xYz"))
+    assert (score.scores["links"], score.reasons) == (0.5, ["URL shortener: bit.ly"])
+
+
+@pytest.mark.django_db
+def test_no_links_scores_zero(site: Any, scorers: Any, make_comment: Any) -> None:
+    """A comment without links scores 0 and reads no policy."""
+    scorers(LINKS)
+    assert pipeline.score_comment(make_comment("Plain words only.")).scores == {"links": 0.0}

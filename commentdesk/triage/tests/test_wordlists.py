@@ -1,0 +1,100 @@
+"""Word lists: banned terms suggest rejecting, suspect terms are highlighted, evasions are seen through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from commentdesk.triage import pipeline
+from commentdesk.triage.models import WordList
+from commentdesk.triage.tests.conftest import LANGUAGE
+from commentdesk.triage.wordmatch import compile_term, find_terms
+
+WORDS = {"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"}
+TERMS = ["fuck", "ass", "spam", "씨발", "병신", "scam"]
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    patterns = [p for p in map(compile_term, TERMS) if p]
+    return [(m.term, text[m.start:m.end]) for m in find_terms(text, patterns)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what the FUUUUCK", [("fuck", "FUUUUCK")]),
+        ("f u c k this", [("fuck", "f u c k")]),
+        ("f.u-c_k", [("fuck", "f.u-c_k")]),
+        ("ｆｕｃｋ", [("fuck", "ｆｕｃｋ")]),  # full-width (NFKC)
+        ("fück", [("fuck", "fück")]),  # accent
+        ("fu\u200bc\u200dk", [("fuck", "fu\u200bc\u200dk")]),  # zero-width and joiner
+        ("ѕрам here", [("spam", "ѕрам")]),  # Cyrillic look-alikes
+        ("ѕcαm", [("scam", "ѕcαm")]),  # Cyrillic and Greek mixed in
+        ("kick ass", [("ass", "ass")]),
+        ("씨1발 뭐야", [("씨발", "씨1발")]),  # inserted digit
+        ("씨 발", [("씨발", "씨 발")]),  # inserted space
+        ("ㅆㅣ발", [("씨발", "ㅆㅣ발")]),  # spelled-out jamo
+        ("병신아 꺼져", [("병신", "병신")]),  # particle attached
+        ("이 병.신.들", [("병신", "병.신")]),
+    ],
+)
+def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[str, str]]) -> None:
+    """Each evasion is found and the span covers exactly what was written."""
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize("text", ["a classic class act", "as usual", "bass sound", "this hit me", "scampi", "병원 신관"])
+def test_innocent_words_are_not_matched(text: str) -> None:
+    """Latin terms need word boundaries (no Scunthorpe problem); repeated letters must be there."""
+    assert found(text) == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀" * 1000, "\x00\x01\x02", "a" * 50_000, "ㅋ" * 10_000])
+def test_odd_input_finds_nothing_and_never_fails(text: str) -> None:
+    """Empty, emoji-only, control and huge texts simply match nothing."""
+    assert found(text) == []
+
+
+def test_terms_without_letters_are_ignored() -> None:
+    """A term of digits or punctuation alone cannot be matched and is dropped."""
+    assert compile_term("123 !!") is None
+
+
+@pytest.mark.django_db
+def test_banned_term_suggests_rejecting(site: Any, scorers: Any, make_comment: Any) -> None:
+    """A banned term scores 0.95 with a reason and the span for highlighting."""
+    WordList.objects.create(site=site, language="", kind="banned", terms="# slurs\nscam\n")
+    WordList.objects.create(site=site, language="", kind="suspect", terms="crypto")
+    scorers(WORDS)
+    score = pipeline.score_comment(make_comment("Great s.c.a.m, buy crypto"))
+    assert score.scores == {"words": 0.95}
+    assert score.reasons == ['banned term: scam ("s.c.a.m")', 'suspect term: crypto ("crypto")']
+    assert score.details["words"]["matches"][0] == {"term": "scam", "kind": "banned", "start": 6, "end": 13}
+
+
+@pytest.mark.django_db
+def test_lists_follow_the_comments_language(site: Any, other_site: Any, scorers: Any, make_comment: Any) -> None:
+    """A Korean list applies to Korean comments only; another site's lists never apply."""
+    site.languages = ["ko", "en"]
+    site.save()
+    WordList.objects.create(site=site, language="ko", kind="suspect", terms="멍청")
+    WordList.objects.create(site=site, language="en", kind="banned", terms="idiot")
+    WordList.objects.create(site=other_site, language="", kind="banned", terms="멍청")
+    scorers(LANGUAGE, WORDS)
+    korean = pipeline.score_comment(make_comment("이 사람 진짜 멍청하네요 idiot"))
+    assert (korean.scores["words"], korean.reasons) == (0.3, ['suspect term: 멍청 ("멍청")'])
+    english = pipeline.score_comment(make_comment("What a thoughtful article, thank you"))
+    assert english.scores["words"] == 0.0 and english.reasons == []
+
+
+@pytest.mark.django_db
+def test_edited_list_applies_at_once(site: Any, scorers: Any, make_comment: Any) -> None:
+    """Changing a list's terms changes the next score (compiled patterns follow the list's version)."""
+    words = WordList.objects.create(site=site, kind="banned", terms="scam")
+    scorers(WORDS)
+    comment = make_comment("a fraud")
+    assert pipeline.score_comment(comment).scores["words"] == 0.0
+    words.terms = "scam\nfraud"
+    words.save()
+    assert pipeline.score_comment(comment).scores["words"] == 0.95

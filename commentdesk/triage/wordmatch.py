@@ -1,0 +1,153 @@
+"""Evasion-robust matching of word-list terms in comment text.
+
+Both the term and the text are reduced to a *skeleton* of letters, and the term
+becomes a pattern over it:
+
+1. per character: NFKD (so "ｆ" is "f", "ü" is "u" plus a mark, and a Hangul
+   syllable is its jamo), case folding;
+2. dropped: combining marks, zero-width and joiner characters, and every
+   character that is not a letter — spaces, punctuation, digits, emoji — so
+   "s p a m", "s.p.a.m", "sp\u200bam", "씨1발" and "씨 발" all close up;
+3. Latin look-alikes from Cyrillic and Greek ("ѕраm" with Cyrillic letters)
+   become the Latin letter (after Unicode's confusables.txt, the subset of
+   lower-case letters that are drawn identically);
+4. Korean: conjoining jamo are unified (a final ᆨ is the initial ᄀ) so that
+   spelled-out jamo ("ㅆㅣ발") equal the syllable ("씨발");
+5. each run of one letter in the term matches a run at least as long in the
+   text ("fuuuuck" matches "fuck"; "as" does not match "ass"); runs longer
+   than 3 count as 3, which keeps the search linear in the text's length.
+
+A term without Hangul, kana or Han characters must also begin and end on a
+word boundary of the original text, so "ass" is not found in "class"
+(the Scunthorpe problem); Korean and Chinese/Japanese terms match inside words,
+since particles and endings attach to them.
+
+Spans are Python string indices (code points) into the original text:
+``text[start:end]`` is what a moderator should see highlighted.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u034f\u180e\u2061\u2062\u2063\u2064")
+
+# Cyrillic and Greek lower-case letters drawn like a Latin one (confusables.txt, MA class subset).
+CONFUSABLES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+    "ɡ": "g", "ӏ": "l", "һ": "h", "ս": "u", "օ": "o",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
+})
+
+# Upper bound of a text searched (characters); bodies are at most 20,000.
+MAX_TEXT = 20_000
+# Runs of one letter are kept up to this length in skeletons (terms and texts alike).
+MAX_RUN = 3
+
+
+@functools.cache
+def _unify_jamo(ch: str) -> str:
+    """A final consonant (jongseong) as its initial (choseong) form; others unchanged."""
+    if "\u11a8" <= ch <= "\u11ff":
+        name = unicodedata.name(ch, "")
+        if name.startswith("HANGUL JONGSEONG "):
+            try:
+                return unicodedata.lookup(name.replace("JONGSEONG", "CHOSEONG"))
+            except KeyError:
+                return ch
+    return ch
+
+
+def skeleton(text: str) -> tuple[str, list[int]]:
+    """``(letters, origin)``: the matching form of ``text`` and, for each of its
+    characters, the index in ``text`` it came from.
+
+    >>> skeleton("S.p-a m!")[0]
+    'spam'
+    >>> skeleton("씨1발")[0] == skeleton("ㅆㅣ발")[0]
+    True
+    """
+    letters: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text[:MAX_TEXT]):
+        if ch in ZERO_WIDTH:
+            continue
+        for part in unicodedata.normalize("NFKD", ch).casefold():
+            if part in ZERO_WIDTH or unicodedata.category(part)[0] != "L":
+                continue
+            part = _unify_jamo(part.translate(CONFUSABLES))
+            if len(letters) >= MAX_RUN and all(c == part for c in letters[-MAX_RUN:]):
+                continue  # keeps regex work linear on "aaaa…"
+            letters.append(part)
+            origin.append(i)
+    return "".join(letters), origin
+
+
+def _is_cjk(term: str) -> bool:
+    """Hangul, kana or Han in ``term``: such terms match inside words."""
+    return any(
+        "\u1100" <= c <= "\u11ff" or "\u3040" <= c <= "\u30ff" or "\u3130" <= c <= "\u318f"
+        or "\u4e00" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" for c in term
+    )
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled term: ``term`` as written, ``regex`` over skeletons, ``bounded``
+    (must start and end on word boundaries)."""
+
+    term: str
+    regex: re.Pattern[str]
+    bounded: bool
+
+
+def compile_term(term: str) -> Pattern | None:
+    """The pattern of ``term``, or None when it has no letters (nothing to find).
+
+    >>> compile_term("ass").regex.pattern
+    'a+s{2,}'
+    """
+    letters, _ = skeleton(term)
+    if not letters:
+        return None
+    parts = [f"{re.escape(m.group(1))}{'+' if len(m.group(0)) == 1 else '{%d,}' % len(m.group(0))}"
+             for m in re.finditer(r"(.)\1*", letters)]
+    return Pattern(term, re.compile("".join(parts)), not _is_cjk(term))
+
+
+@dataclass(frozen=True)
+class Match:
+    """``term`` found at ``text[start:end]`` (code point indices)."""
+
+    term: str
+    start: int
+    end: int
+
+
+def _is_letter(ch: str) -> bool:
+    return ch not in ZERO_WIDTH and unicodedata.category(ch)[0] in "LM"
+
+
+def find_terms(text: str, patterns: list[Pattern]) -> list[Match]:
+    """Every match of ``patterns`` in ``text``, in text order, at most one per term.
+
+    >>> [(m.term, m.start, m.end) for m in find_terms("Buy ѕ р а m now", [compile_term("spam")])]
+    [('spam', 4, 11)]
+    """
+    letters, origin = skeleton(text)
+    found: list[Match] = []
+    for pattern in patterns:
+        for m in pattern.regex.finditer(letters):
+            start, end = origin[m.start()], origin[m.end() - 1] + 1
+            if pattern.bounded and (
+                (start > 0 and _is_letter(text[start - 1])) or (end < len(text) and _is_letter(text[end]))
+            ):
+                continue
+            found.append(Match(pattern.term, start, end))
+            break
+    return sorted(found, key=lambda m: (m.start, m.end))
