@@ -198,10 +198,15 @@ def test_bad_filter_values_are_reported_and_ignored(desk: Client, mixed: dict[st
     assert "Since" in errors and "Language" in errors
 
 
-def test_risk_order_says_it_falls_back_to_oldest(desk: Client, mixed: dict[str, Comment]) -> None:
+def test_risk_order_puts_the_riskiest_first_and_unscored_last(desk: Client, mixed: dict[str, Comment]) -> None:
+    """Scored comments by risk, highest first; the ones triage has not scored, oldest first, after them."""
+    from commentdesk.triage.models import Score
+
+    Score.objects.create(comment=mixed["unknown"], state=Score.State.SCORED, risk=0.9, reasons=["banned term: x"])
+    Score.objects.create(comment=mixed["en"], state=Score.State.SCORED, risk=0.2)
     page = tree(desk.get("/desk/demo/", {"order": "risk"}))
-    assert item_ids(page) == [mixed[k].public_id for k in ("ko", "en", "unknown")]
-    assert "No triage scores exist yet" in page.xpath("//p[@id='risk-note']")[0].text_content()
+    assert item_ids(page) == [mixed[k].public_id for k in ("unknown", "en", "ko")]
+    assert "not scored yet come last" in page.xpath("//p[@id='risk-note']")[0].text_content()
     assert not tree(desk.get("/desk/demo/")).xpath("//p[@id='risk-note']")
 
 
