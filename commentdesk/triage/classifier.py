@@ -30,6 +30,7 @@ import hashlib
 import html
 import io
 import re
+import secrets
 import sys
 import unicodedata
 from collections import OrderedDict
@@ -244,7 +245,8 @@ def train_for_site(site: Any, data_dir: Path | None = None) -> Any:
     joblib.dump(model, buffer, compress=3)
     blob = buffer.getvalue()
     now = timezone.now()
-    version = f"{site.slug}-{now:%Y%m%d%H%M%S}-{hashlib.sha256(blob).hexdigest()[:8]}"
+    # Unique even for two trainings of the same data in one second, whatever the slug's length.
+    version = f"{site.slug[:12]}-{now:%Y%m%d%H%M%S}-{hashlib.sha256(blob).hexdigest()[:6]}{secrets.token_hex(3)}"
     row = ClassifierModel(site=site, version=version[:40], created_at=now, blob=blob,
                           trained_on={"sources": examples.sources, "rows": len(examples.texts),
                                       "positives": int(sum(examples.labels))})
