@@ -64,6 +64,14 @@ def moderator_token(moderator: User) -> str:
 
 
 @pytest.fixture
+def desk(moderator: User) -> Client:
+    """A browser session of Mo, logged into the desk."""
+    client = Client()
+    client.force_login(moderator)
+    return client
+
+
+@pytest.fixture
 def other_moderator(other_site: Site) -> User:
     user = User.objects.create_user("otto", password="correct horse battery staple")
     Membership.objects.create(user=user, site=other_site)

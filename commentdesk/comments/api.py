@@ -7,7 +7,6 @@ serialise. Errors are ``CommentdeskError``s rendered by ``commentdesk.api``.
 from __future__ import annotations
 
 import hashlib
-import hashlib
 from datetime import timedelta
 from typing import Literal
 

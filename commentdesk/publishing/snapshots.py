@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from commentdesk.comments.models import Comment, Thread, rfc3339
+from commentdesk.comments.models import Comment, Thread
 from commentdesk.lib.errors import Invalid
 from commentdesk.sites.models import Site
 

@@ -12,13 +12,6 @@ from commentdesk.moderation.models import AuditLogEntry
 from commentdesk.sites.models import Site
 
 
-@pytest.fixture
-def desk(moderator: User) -> Client:
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
 @pytest.mark.django_db
 def test_desk_needs_login(client: Client, site: Site) -> None:
     response = client.get("/desk/demo/")

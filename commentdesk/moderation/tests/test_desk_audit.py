@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def desk(moderator: User) -> Client:
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
-@pytest.fixture
 def history(site: Site, moderator: User) -> dict[str, Any]:
     """Mo approves on 1 Nov, Ben rejects on 3 Nov, Mo bans on 5 Nov."""
     ben = User.objects.create_user("ben")

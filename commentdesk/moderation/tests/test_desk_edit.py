@@ -19,13 +19,6 @@ from commentdesk.sites.models import Site
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def desk(moderator: User) -> Client:
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
 def tree(response: Any) -> Any:
     assert response.status_code == 200
     return lxml.html.fromstring(response.content.decode())

@@ -25,13 +25,6 @@ from commentdesk.sites.models import Site
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def desk(moderator: User) -> Client:
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
 def tree(response: Any) -> Any:
     assert response.status_code == 200, response.status_code
     return lxml.html.fromstring(response.content.decode())
