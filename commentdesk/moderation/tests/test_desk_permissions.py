@@ -77,12 +77,10 @@ def state(site: Site) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize(("method", "path", "data"), DESK_URLS)
 def test_moderator_of_one_site_gets_403_on_anothers_desk(
-    moderator: User, other_site: Site, theirs: dict[str, Any], method: str, path: str, data: dict[str, Any]
+    desk: Client, other_site: Site, theirs: dict[str, Any], method: str, path: str, data: dict[str, Any]
 ) -> None:
-    client = Client()
-    client.force_login(moderator)
     before = state(other_site)
-    response = getattr(client, method)(fill(path, theirs | {"site": "other"}), fill(data, theirs))
+    response = getattr(desk, method)(fill(path, theirs | {"site": "other"}), fill(data, theirs))
     assert response.status_code == 403
     assert "Other Gazette" not in response.content.decode()
     assert state(other_site) == before
@@ -100,13 +98,11 @@ def test_anonymous_is_sent_to_log_in(
 
 @pytest.mark.parametrize(("method", "path", "data"), [u for u in DESK_URLS if "{c}" in u[1] or "{u}" in u[1]])
 def test_ids_of_another_site_are_not_found_on_ones_own_desk(
-    moderator: User, site: Site, other_site: Site, theirs: dict[str, Any], method: str, path: str,
+    desk: Client, site: Site, other_site: Site, theirs: dict[str, Any], method: str, path: str,
     data: dict[str, Any]
 ) -> None:
-    client = Client()
-    client.force_login(moderator)
     before = state(other_site)
-    response = getattr(client, method)(fill(path, theirs | {"site": "demo"}), fill(data, theirs))
+    response = getattr(desk, method)(fill(path, theirs | {"site": "demo"}), fill(data, theirs))
     assert response.status_code == 404
     assert "Theirs." not in response.content.decode()
     assert state(other_site) == before
