@@ -158,6 +158,8 @@ class Comment(models.Model):
         indexes = [
             models.Index(fields=["site", "status", "created_at"], name="comment_queue"),
             models.Index(fields=["thread", "status", "published_at"], name="comment_published"),
+            # Covers the desk's commenter history (counts by status for a page's commenters).
+            models.Index(fields=["commenter", "status"], name="comment_commenter_status"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -29,6 +29,7 @@ from playwright.sync_api import Locator, Page, expect
 from commentdesk.comments.models import Comment, Commenter, Thread
 from commentdesk.comments.tests.factories import CommentFactory, SiteFactory, ThreadFactory
 from commentdesk.moderation.models import AuditLogEntry, Membership
+from commentdesk.moderation.views import PAGE_SIZE
 from commentdesk.sites.models import Site
 from commentdesk.tests.browser import MODERATOR_PASSWORD, BrowserProblems
 
@@ -168,24 +169,24 @@ def test_keyboard_flow_approve_reject_and_bulk_spam(
 def test_shift_x_selects_the_page_and_more_comments_come_without_a_reload(
     page: Page, demo_site: Site, desk_moderator: User
 ) -> None:
-    """Select all (shift+x) and approve the 50 of the page: the next ones appear by themselves."""
+    """Select all (shift+x) and approve the page: the next ones appear by themselves."""
     thread = ThreadFactory(site=demo_site)
     start = timezone.now() - timedelta(hours=1)
     comments = [CommentFactory(thread=thread, body=f"Comment {i:02}", created_at=start + timedelta(seconds=i))
-                for i in range(53)]
+                for i in range(PAGE_SIZE + 3)]
     log_in(page)
-    expect(items(page)).to_have_count(50)
+    expect(items(page)).to_have_count(PAGE_SIZE)
     page.keyboard.press("X")
-    expect(page.locator("#selected-count")).to_contain_text("50 comments selected")
+    expect(page.locator("#selected-count")).to_contain_text(f"{PAGE_SIZE} comments selected")
     expect(page.locator("#select-all")).to_be_checked()
     page.keyboard.press("a")
     confirm = page.get_by_role("dialog", name="Please confirm")
-    expect(confirm).to_contain_text("Approve 50 comments?")
+    expect(confirm).to_contain_text(f"Approve {PAGE_SIZE} comments?")
     answer = press_and_wait(page, "Enter")
-    assert len(answer["comments"]) == 50
+    assert len(answer["comments"]) == PAGE_SIZE
     expect(items(page)).to_have_count(3)
-    expect(item(page, comments[50])).to_be_focused()
-    assert Comment.objects.filter(status="approved").count() == 50
+    expect(item(page, comments[PAGE_SIZE])).to_be_focused()
+    assert Comment.objects.filter(status="approved").count() == PAGE_SIZE
     expect(count(page, "pending")).to_have_text("3")
 
 

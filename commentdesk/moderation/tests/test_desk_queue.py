@@ -4,6 +4,7 @@ undo, closing an article."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -12,6 +13,7 @@ import lxml.html
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ from commentdesk.comments.models import Comment, Thread
 from commentdesk.comments.tests.factories import CommentFactory, CommenterFactory, ThreadFactory
 from commentdesk.moderation.decisions import decide
 from commentdesk.moderation.models import AuditLogEntry, Flag, Membership
-from commentdesk.moderation.views import COUNTS_CACHE_SECONDS
+from commentdesk.moderation.views import COUNTS_CACHE_SECONDS, PAGE_SIZE
 from commentdesk.sites.models import Site
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +99,33 @@ def test_pending_count_is_exact_while_the_others_are_cached_briefly(desk: Client
         assert (seen["pending"], seen["approved"]) == (2, 1)
 
 
+def test_a_long_pending_queue_is_counted_from_the_cache(
+    desk: Client, site: Site, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PENDING_EXACT_UP_TO the pending count comes from the cached counts,
+    never below what the capped count saw, and its tooltip stops saying "Exact"."""
+    queue_views = importlib.import_module("commentdesk.moderation.views.queue")  # the package exports a view named queue
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cap"}}
+    monkeypatch.setattr(queue_views, "PENDING_EXACT_UP_TO", 3)
+    for _ in range(3):
+        CommentFactory(thread__site=site)
+    page = tree(desk.get("/desk/demo/"))
+    assert counts(page)["pending"] == 3
+    assert page.xpath("//span[@data-count-for='pending']/@title") == ["Exact"]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(2):
+            CommentFactory(thread__site=site)
+        cache.clear()
+        page = tree(desk.get("/desk/demo/"))
+        assert counts(page)["pending"] == 5
+        assert page.xpath("//span[@data-count-for='pending']/@title") != ["Exact"]
+        CommentFactory(thread__site=site)  # the cached count (5) lags; the figure shown is still 5
+        assert counts(tree(desk.get("/desk/demo/")))["pending"] == 5
+        clock.shift(COUNTS_CACHE_SECONDS + 1)
+        assert counts(tree(desk.get("/desk/demo/")))["pending"] == 6
+
+
 def test_counts_follow_the_filters(desk: Client, site: Site) -> None:
     thread = ThreadFactory(site=site, key="/a")
     CommentFactory(thread=thread)
@@ -109,7 +138,6 @@ def test_counts_follow_the_filters(desk: Client, site: Site) -> None:
 def test_queue_page_costs_the_same_queries_for_5_or_40_comments(desk: Client, site: Site) -> None:
     """Context beside each comment (history, flags, badges) is fetched per page, not per comment."""
     def queries_for_one_page() -> int:
-        from django.core.cache import cache
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -420,13 +448,14 @@ def test_closing_an_unknown_article_answers_404(desk: Client, site: Site) -> Non
 
 def test_next_page_link_and_a_stale_cursor(desk: Client, site: Site) -> None:
     base = timezone.now() - timedelta(hours=1)
-    comments = [CommentFactory(thread__site=site, created_at=base + timedelta(seconds=i)) for i in range(52)]
+    comments = [CommentFactory(thread__site=site, created_at=base + timedelta(seconds=i))
+                for i in range(PAGE_SIZE + 2)]
     page = tree(desk.get("/desk/demo/"))
-    assert len(item_ids(page)) == 50
+    assert item_ids(page) == [c.public_id for c in comments[:PAGE_SIZE]]
     link = page.xpath("//nav[@class='pager']/a[@rel='next']/@href")[0]
     second = tree(desk.get("/desk/demo/" + link))
-    assert item_ids(second) == [c.public_id for c in comments[50:]]
+    assert item_ids(second) == [c.public_id for c in comments[PAGE_SIZE:]]
     assert second.xpath("//nav[@class='pager']/a[normalize-space()='← First page']")
     response = desk.get("/desk/demo/", {"cursor": "not-a-cursor"})
-    assert len(item_ids(tree(response))) == 50
+    assert len(item_ids(tree(response))) == PAGE_SIZE
     assert "no longer valid" in alert_messages(response)

@@ -1,10 +1,12 @@
 """The queue page, decisions and undo without JavaScript, closing an article.
 
-Tab counts: the pending count is exact on every page view; the other tabs'
-counts (flagged, approved, rejected, spam, all) group every row of the site, too
-slow to repeat on each view of a site with millions of comments, so they are
-kept ``COUNTS_CACHE_SECONDS`` in Django's cache per site, filters and language
-desk (shared between processes when the cache is Redis). They may lag that long
+Tab counts: the pending count is exact on every page view up to
+``PENDING_EXACT_UP_TO`` (a count that stops there reads at most that many index
+entries); the other tabs' counts (flagged, approved, rejected, spam, all), and a
+pending count above that, group every row of the site, too slow to repeat on
+each view of a site with millions of comments, so they are kept
+``COUNTS_CACHE_SECONDS`` in Django's cache per site, filters and language desk
+(shared between processes when the cache is Redis). They may lag that long
 behind decisions; each count's tooltip says so, and desk.js updates the counts
 in the page after each decision it makes.
 """
@@ -42,9 +44,12 @@ from commentdesk.moderation.queues import STATUSES, QueueFilter, queue_counts, q
 from commentdesk.moderation.views.base import back_url, desk_view, error_text, page
 from commentdesk.sites.models import Site
 
-PAGE_SIZE = 50
+# Comments drawn per page: what a moderator reads before desk.js appends the next ones.
+PAGE_SIZE = 25
 # Seconds the non-pending tab counts are kept (see the module docstring).
 COUNTS_CACHE_SECONDS = 30
+# Up to this many, the pending count is exact on every view (see the module docstring).
+PENDING_EXACT_UP_TO = 1000
 
 
 @login_required
@@ -62,11 +67,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def tab_counts(site: Site, filters: QueueFilter) -> dict[str, int]:
-    """Each tab's count under ``filters``: pending exact (one indexed COUNT), the
-    others (flagged, approved, rejected, spam, all) from a cache of
-    ``COUNTS_CACHE_SECONDS`` keyed by site and filters (the tab aside), so they
-    may lag that long behind decisions."""
-    pending = queue_queryset(site, replace(filters, status="pending")).count()
+    """Each tab's count under ``filters``: pending exact up to
+    ``PENDING_EXACT_UP_TO`` (a COUNT that stops there), the others — and a larger
+    pending count — from a cache of ``COUNTS_CACHE_SECONDS`` keyed by site and
+    filters (the tab aside), so they may lag that long behind decisions."""
+    pending = queue_queryset(site, replace(filters, status="pending"))[: PENDING_EXACT_UP_TO + 1].count()
     shape = {k: v for k, v in asdict(replace(filters, status="all")).items()}
     digest = hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode()).hexdigest()[:32]
     key = f"desk:counts:{site.pk}:{digest}"
@@ -74,6 +79,9 @@ def tab_counts(site: Site, filters: QueueFilter) -> dict[str, int]:
     if counts is None:
         counts = queue_counts(site, filters)
         cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    if pending > PENDING_EXACT_UP_TO:
+        # Over the cap the cached count is the best figure; it cannot be below what was just seen.
+        pending = max(counts["pending"], pending)
     return {**counts, "pending": pending}
 
 
@@ -167,6 +175,7 @@ def queue(request: HttpRequest, site: Site) -> HttpResponse:
             "tabs": tabs,
             "counts": counts,
             "counts_cache_seconds": COUNTS_CACHE_SECONDS,
+            "pending_exact": counts["pending"] <= PENDING_EXACT_UP_TO,
             "next_cursor": next_cursor,
             "next_query": _with(request, cursor=next_cursor) if next_cursor else "",
             "first_query": _with(request, cursor=None),
