@@ -13,7 +13,7 @@ from django.test import Client
 from commentdesk.comments.models import Comment
 from commentdesk.triage import classifier
 from commentdesk.triage.models import Nudge, Score, TriagePolicy, WordList
-from commentdesk.triage.tests.conftest import LANGUAGE, TEST
+from commentdesk.triage.tests.conftest import LANGUAGE
 from commentdesk.triage.tests.test_classifier import seed_dir  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
