@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import lxml.html
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -114,3 +115,18 @@ def test_csrf_is_required(korean: Any, admin: User) -> None:
     client.force_login(admin)
     assert client.post(URL, {"banned__": "scam", "max_links": "2"}).status_code == 403
     assert not WordList.objects.exists()
+
+
+def test_queue_shows_risk_reasons_and_not_scored(site: Any, desk: Client, scorers: Any, make_comment: Any) -> None:
+    """Beside each pending comment: its risk and strongest reasons, or "not scored: <why>"."""
+    WordList.objects.create(site=site, kind="banned", terms="scam")
+    scorers(LANGUAGE, WORDS)
+    pipeline.score_comment(make_comment("What a scam."))
+    pipeline.mark_not_scored(make_comment("Unlucky one.").pk, "scoring failed (OSError)")
+    make_comment("Not scored yet.")
+    page = lxml.html.fromstring(desk.get("/desk/demo/").content.decode())
+    lines = {item.xpath("string(.//p[@class='body'])"): item.xpath("string(.//p[@class='triage-line'])")
+             for item in page.xpath("//li[contains(@class, 'item')]")}
+    assert lines["What a scam."].startswith("Triage: risk 0.95 · banned term: scam")
+    assert lines["Unlucky one."] == "Triage: no risk score · not scored: scoring failed (OSError)"
+    assert lines["Not scored yet."] == ""
