@@ -187,3 +187,25 @@ def test_system_actor_needs_no_membership(site: Any, make_comment: Any, moderato
     [decided] = decide(site, [comment.public_id], "approve", TRIAGE)
     assert decided.status == "approved"
     assert undo(site, decided.audit_entry_id, moderator).status == "pending"
+
+
+def test_automatic_approval_notifies_like_a_moderators(
+    site: Any, scorers: Any, post_comment: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """``comments_published`` (e-mails to the author and the parent's author) is sent for triage's approval too."""
+    from commentdesk.comments.signals import comments_published
+
+    published: list[list[int]] = []
+
+    def listen(sender: Any, comment_ids: list[int], **kwargs: Any) -> None:
+        published.append(comment_ids)
+
+    comments_published.connect(listen, dispatch_uid="test.published")
+    try:
+        automate_on(site)
+        scorers(fixed(0.01))
+        comment = posted(post_comment, django_capture_on_commit_callbacks)
+    finally:
+        comments_published.disconnect(dispatch_uid="test.published")
+    assert comment.status == "approved"
+    assert published == [[comment.pk]]
