@@ -2,6 +2,7 @@
 
 - ``site`` ("demo") and ``other_site`` ("other"): two publications.
 - ``moderator`` (Mo): desk rights on ``site`` only; ``moderator_token`` is theirs.
+- ``admin`` (Ada): site admin of ``site`` (its settings too); ``admin_desk`` is her session.
 - ``other_moderator`` (Otto): rights on ``other_site`` only, none on ``site``.
 - ``reader``: anyone, no login; ``reader_client`` posts as 203.0.113.7.
 - ``banned_commenter``: a commenter of ``site`` under a permanent ban.
@@ -68,6 +69,22 @@ def desk(moderator: User) -> Client:
     """A browser session of Mo, logged into the desk."""
     client = Client()
     client.force_login(moderator)
+    return client
+
+
+@pytest.fixture
+def admin(site: Site) -> User:
+    """Ada, a site admin of ``site`` (moderator rights plus its settings)."""
+    user = User.objects.create_user("ada")
+    Membership.objects.create(user=user, site=site, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def admin_desk(admin: User) -> Client:
+    """A browser session of Ada, logged into the desk."""
+    client = Client()
+    client.force_login(admin)
     return client
 
 

@@ -252,6 +252,11 @@ TRIAGE_SCORERS = [
 # Labelled comment data (one folder per dataset with train.csv) that seeds each
 # site's classifier; default ../shared/data/comments beside the repository.
 TRIAGE_DATA_DIR = Path(os.environ.get("TRIAGE_DATA_DIR") or BASE_DIR.parent.parent / "shared" / "data" / "comments")
+# Days triage keeps comments' MinHash fingerprints (near-duplicate search); older ones
+# are deleted by `commentdesk housekeeping` (commentdesk/triage/retention.py).
+TRIAGE_FINGERPRINT_DAYS = env_int("TRIAGE_FINGERPRINT_DAYS", 90)
+if TRIAGE_FINGERPRINT_DAYS < 1:
+    raise ValueError(f"TRIAGE_FINGERPRINT_DAYS must be at least 1, got {TRIAGE_FINGERPRINT_DAYS}")
 
 LOGGING = {
     "version": 1,
@@ -283,4 +288,5 @@ SETTINGS_DOC = {
     "COMMENTS_TRUST_X_FORWARDED_FOR": "take the reader's address from X-Forwarded-For; default off",
     "TRIAGE_SCORERS": "(settings.py, not the environment) the triage scorers, in order, with options",
     "TRIAGE_DATA_DIR": "labelled data seeding the classifier; default ../shared/data/comments beside the repository",
+    "TRIAGE_FINGERPRINT_DAYS": "days near-duplicate fingerprints are kept (housekeeping deletes older ones); default 90",
 }

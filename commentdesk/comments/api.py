@@ -1,4 +1,5 @@
-"""Reader endpoints of API.md: thread comments, submission, counts, author edit.
+"""Reader endpoints of API.md: thread comments, submission, counts, author edit,
+and the nudge before posting.
 
 Views are thin: parse, call ``comments.submission`` / ``publishing.snapshots``,
 serialise. Errors are ``CommentdeskError``s rendered by ``commentdesk.api``.
@@ -17,13 +18,15 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from commentdesk.comments.models import Comment, IdempotencyRecord
-from commentdesk.comments.submission import Draft, author_edit, clean_key, submit
+from commentdesk.comments.submission import Draft, author_edit, clean_body, clean_key, submit
 from commentdesk.lib import ratelimit
 from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.lib.http import etag_matches
 from commentdesk.lib.iphash import request_ip_hash
 from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site, SiteDict
+from commentdesk.triage.models import TriagePolicy
+from commentdesk.triage.nudge import assess, record_choice
 
 router = Router(tags=["reader"])
 
@@ -80,6 +83,9 @@ class CommentIn(Schema):
     notify: bool = Field(False, description="e-mail me when my comment is published or answered (needs email; "
                                             "a confirmation link is sent first)")
     commenter_token: str = Field("", max_length=200, description="the commenter_token an earlier answer gave")
+    nudge: Literal["revised", "posted_anyway"] | None = Field(
+        None, description="the reader was nudged before posting (POST …/nudge) and chose to revise or to post anyway"
+    )
 
 
 class StoredComment(Schema):
@@ -108,6 +114,19 @@ class AuthorEditIn(Schema):
     body: str
 
 
+class NudgeIn(Schema):
+    body: str = Field(description="the reader's draft, plain text")
+    lang: str = Field("", max_length=35, description="the page's language, for the guidelines' translation")
+
+
+class NudgeOut(Schema):
+    nudge: bool
+    message: str | None = Field(None, description="the site's guidelines (excerpt), with nudge true")
+    reasons: list[Literal["wording", "links", "tone"]] | None = Field(
+        None, description="generic categories, with nudge true"
+    )
+
+
 def get_site(slug: str) -> Site:
     """The site ``slug``; raises 404 ``unknown_site``."""
     site = Site.objects.filter(slug=slug).first()
@@ -119,9 +138,11 @@ def get_site(slug: str) -> Site:
 @router.get("/sites/{site}", response={200: SiteDict, 404: ErrorOut})
 def site_info(request: HttpRequest, site: str, lang: str = Query("", max_length=35)) -> HttpResponse:
     """The site's public settings for the widget: guidelines and disclaimer (in
-    ``lang`` when the site has them, e.g. ``ko``), body limit, Terms of Use."""
+    ``lang`` when the site has them, e.g. ``ko``), body limit, Terms of Use, and
+    ``nudge`` (bool: the widget may ask ``POST /threads/{site}/nudge`` before posting)."""
     obj = get_site(site)
-    response = JsonResponse(obj.to_public_dict(lang or None), json_dumps_params={"ensure_ascii": False})
+    info = {**obj.to_public_dict(lang or None), "nudge": TriagePolicy.for_site(obj.pk).nudge_enabled}
+    response = JsonResponse(info, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = f"public, max-age={snapshots.max_age()}"
     return response
 
@@ -201,7 +222,7 @@ def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpRes
             return _replay(record, fingerprint)
     ip_hash = request_ip_hash(request)
     ratelimit.hit(f"post:{obj.pk}", ip_hash, settings.COMMENTS_RATE_LIMIT, settings.COMMENTS_RATE_WINDOW)
-    draft = Draft(**payload.dict())
+    draft = Draft(**payload.dict(exclude={"nudge"}))
     try:
         with transaction.atomic():
             record = None
@@ -214,6 +235,8 @@ def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpRes
                 )
             result = submit(obj, draft, ip_hash)
             comment = result.comment
+            if payload.nudge:
+                record_choice(comment, payload.nudge)
             status = "pending" if comment.status == Comment.Status.SPAM else comment.status
             body = {
                 # A honeypot catch is not told it was caught: it reads "pending".
@@ -235,6 +258,25 @@ def post_comment(request: HttpRequest, site: str, payload: CommentIn) -> HttpRes
             raise
         return _replay(record, fingerprint)
     return JsonResponse(body, status=202, json_dumps_params={"ensure_ascii": False})
+
+
+@router.post("/threads/{site}/nudge", response={200: NudgeOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut})
+def nudge(request: HttpRequest, site: str, payload: NudgeIn) -> HttpResponse:
+    """Before posting: is the draft ``body`` likely to be rejected? Stores nothing.
+
+    ``{"nudge": false}`` when the site has nudges off or nothing points to a
+    rejection; else ``{"nudge": true, "message": <the site's guidelines, in
+    lang when translated>, "reasons": ["wording"|"links"|"tone"]}`` (never the
+    matched term). 422 ``invalid`` for an empty body or one over the site's
+    limit; rate-limited like submissions (three times as many per window)."""
+    obj = get_site(site)
+    ratelimit.hit(f"nudge:{obj.pk}", request_ip_hash(request), settings.COMMENTS_RATE_LIMIT * 3,
+                  settings.COMMENTS_RATE_WINDOW)
+    errors: dict[str, list[str]] = {}
+    body = clean_body(payload.body, obj, "body", errors)
+    if errors:
+        raise CommentdeskError(422, "invalid", "This draft cannot be checked.", errors)
+    return JsonResponse(assess(obj, body, payload.lang.strip()), json_dumps_params={"ensure_ascii": False})
 
 
 @router.get("/threads/{site}/counts", response={200: CountsOut, 400: ErrorOut, 404: ErrorOut})

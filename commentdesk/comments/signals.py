@@ -4,6 +4,11 @@
     A reader's comment was stored (any status). Sent after the transaction
     commits. Triage and notifications listen.
 
+``comment_edited(sender=Comment, comment: Comment)``
+    The author changed the text of their pending comment. Sent after the
+    transaction commits, only when the text changed. Triage listens (it scores
+    the new text again).
+
 ``comments_published(sender=Comment, comment_ids: list[int])``
     Comments were approved for the first time (by a moderator or a policy).
     Sent after the transaction commits. Notifications listen.
@@ -17,5 +22,6 @@
 from django.dispatch import Signal
 
 comment_submitted = Signal()
+comment_edited = Signal()
 comments_published = Signal()
 thread_changed = Signal()

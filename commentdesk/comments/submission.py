@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
-from commentdesk.comments.signals import comment_submitted, comments_published, thread_changed
+from commentdesk.comments.signals import comment_edited, comment_submitted, comments_published, thread_changed
 from commentdesk.lib.errors import CommentdeskError, Forbidden, Invalid
 from commentdesk.lib.text import is_blank, normalise_body, normalise_line, normalise_thread_key
 from commentdesk.sites.models import Site
@@ -217,7 +217,8 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
 
 
 def author_edit(comment: Comment, token: str, body: str, now: datetime | None = None) -> Comment:
-    """Replace the text of the author's own pending comment, keeping a revision.
+    """Replace the text of the author's own pending comment, keeping a revision;
+    sends ``comment_edited`` after the commit when the text changed.
 
     Raises ``CommentdeskError`` 401 ``invalid_token`` for a wrong token, 403
     ``edit_closed`` once the site's edit window (minutes) has passed or the
@@ -246,4 +247,5 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
             locked.body = new_body
             locked.edited_at = now
             locked.save(update_fields=["body", "edited_at"])
+            transaction.on_commit(lambda: comment_edited.send(sender=Comment, comment=locked))
     return locked

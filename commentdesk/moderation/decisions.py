@@ -23,6 +23,35 @@ from commentdesk.sites.models import Site
 
 MAX_BULK = 500
 
+
+class SystemActor:
+    """A part of commentdesk that decides on its own (``TRIAGE``: triage's
+    automation), passed to :func:`decide` in place of a moderator. It has every
+    site's rights, is no user (the audit log's ``actor`` is null) and is named
+    in the entry's ``actor_name``; its decisions are undone like anyone's."""
+
+    is_authenticated = False
+    is_active = True
+    is_superuser = False
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_username(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"SystemActor({self.name!r})"
+
+
+TRIAGE = SystemActor("triage")
+
+
+def _require_rights(actor: User | SystemActor, site: Site) -> None:
+    """403 ``forbidden`` unless ``actor`` is a system actor or may moderate ``site``."""
+    if not isinstance(actor, SystemActor):
+        require_moderator(actor, site)
+
 # action → status the comments end in
 ACTIONS = {
     "approve": Comment.Status.APPROVED,
@@ -55,7 +84,7 @@ def decide(
     site: Site,
     comment_ids: Sequence[str],
     action: str,
-    moderator: User,
+    moderator: User | SystemActor,
     reason: str = "",
     note: str = "",
     now: datetime | None = None,
@@ -71,7 +100,8 @@ def decide(
     All or nothing: raises ``Invalid`` (400) for a bad action, reason or list,
     ``NotFound`` (404 ``unknown_comment``) when any id is unknown or belongs to
     another site, 403 ``forbidden`` without rights; nothing changes then.
-    Returns the comments in the order given; each one changed carries
+    ``moderator`` may be a :class:`SystemActor` (``TRIAGE``): the entries then
+    name it as actor. Returns the comments in the order given; each one changed carries
     ``audit_entry_id`` (the id to pass to :func:`undo`), the others None.
     Resolves open reader flags of each
     comment; approving a flagged, published comment keeps it and is logged. A
@@ -79,7 +109,7 @@ def decide(
     not logged again.
     """
     now = now or timezone.now()
-    require_moderator(moderator, site)
+    _require_rights(moderator, site)
     if action not in ACTIONS:
         raise Invalid({"action": [f"Unknown action {action!r}; use approve, reject, spam or restore."]})
     reason = check_reason(site, reason, required=action in NEEDS_REASON)
@@ -133,6 +163,7 @@ def decide(
                     site,
                     moderator,
                     action,
+                    actor_name=moderator.name if isinstance(moderator, SystemActor) else None,
                     created_at=now,
                     comment=comment,
                     comment_public_id=comment.public_id,

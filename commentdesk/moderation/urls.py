@@ -5,6 +5,7 @@ from django.urls import path
 
 from commentdesk.moderation import views
 from commentdesk.moderation.views.login import DeskLoginView
+from commentdesk.triage.views import triage_settings
 
 app_name = "desk"
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("<slug:site>/commenters/<str:commenter_id>/unban/", views.unban, name="unban"),
     path("<slug:site>/commenters/<str:commenter_id>/trust/", views.trust, name="trust"),
     path("<slug:site>/settings/", views.site_settings, name="settings"),
+    path("<slug:site>/triage/", triage_settings, name="triage"),
     path("<slug:site>/audit/", views.audit_log, name="audit"),
     path("<slug:site>/audit.csv", views.audit_csv, name="audit_csv"),
 ]

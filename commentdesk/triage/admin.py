@@ -1,4 +1,4 @@
-"""Admin registrations: Scores (read-only), classifier versions, word lists."""
+"""Admin registrations: Scores and nudges (read-only), classifier versions, word lists, policies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from commentdesk.triage.models import ClassifierModel, Score, TriagePolicy, WordList
+from commentdesk.triage.models import ClassifierModel, Nudge, Score, TriagePolicy, WordList
 
 
 @admin.register(Score)
@@ -47,6 +47,22 @@ class WordListAdmin(admin.ModelAdmin):
 
 @admin.register(TriagePolicy)
 class TriagePolicyAdmin(admin.ModelAdmin):
-    """A site's link limit, blocked domains and URL shorteners."""
+    """A site's link limit, blocked domains, URL shorteners, automation, nudge and
+    retraining (site admins edit them in the desk: ``/desk/<site>/triage/``)."""
 
-    list_display = ("site", "max_links")
+    list_display = ("site", "max_links", "auto_approve_below", "auto_reject_above", "nudge_enabled", "retrain_after")
+
+
+@admin.register(Nudge)
+class NudgeAdmin(admin.ModelAdmin):
+    """Readers' choices after a nudge before posting; written by the reader API only."""
+
+    list_display = ("comment", "choice", "created_at")
+    list_filter = ("choice",)
+    readonly_fields = ("comment", "choice", "created_at")
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class TriageConfig(AppConfig):
-    """Connects scoring to ``comment_submitted`` and registers the set-up checks."""
+    """Connects scoring to ``comment_submitted`` and ``comment_edited`` and registers the set-up checks."""
 
     name = "commentdesk.triage"
     label = "triage"
@@ -11,10 +11,11 @@ class TriageConfig(AppConfig):
         from django.core import checks
         from django.core.signals import setting_changed
 
-        from commentdesk.comments.signals import comment_submitted
+        from commentdesk.comments.signals import comment_edited, comment_submitted
         from commentdesk.triage import checks as triage_checks
         from commentdesk.triage import signals
 
         comment_submitted.connect(signals.on_comment_submitted, dispatch_uid="triage.score")
+        comment_edited.connect(signals.on_comment_edited, dispatch_uid="triage.rescore")
         setting_changed.connect(signals.on_setting_changed, dispatch_uid="triage.settings")
         checks.register(triage_checks.check_scorers, "triage")

@@ -201,6 +201,7 @@ def decision_examples(site: Any) -> tuple[list[str], list[int]]:
     latest: dict[int, tuple[str, str, str]] = {}
     entries = (
         AuditLogEntry.objects.filter(site=site, action__in=list(actions), comment__isnull=False)
+        .exclude(actor__isnull=True, actor_name="triage")  # not its own automatic decisions (triage.retraining)
         .order_by("created_at", "id")
         .values_list("comment_id", "action", "comment__status", "comment__body")
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -158,18 +160,84 @@ class TriagePolicy(models.Model):
     link score is 0.6 and details say ``"hold": true``); ``blocked_domains``:
     one domain per line, its subdomains included — a link there scores 0.95;
     ``shorteners``: URL-shortener domains, which hide where a link goes (score 0.5).
+
+    Automation (off while both thresholds are null): a pending comment whose
+    finished Score has ``risk < auto_approve_below`` is approved, one with
+    ``risk > auto_reject_above`` gets ``auto_action`` (reject or spam) with
+    ``auto_reason``, both as decisions by "triage" (see
+    :mod:`commentdesk.triage.automation`). ``nudge_enabled``: the widget may
+    ask readers to reconsider a draft (:mod:`commentdesk.triage.nudge`);
+    ``nudge_above``: the classifier probability that counts as "likely
+    rejected". ``retrain_after``: new decisions before a new classifier version
+    is trained (:mod:`commentdesk.triage.retraining`; 0 = never).
     """
+
+    class AutoAction(models.TextChoices):
+        REJECT = "reject", _("Reject")
+        SPAM = "spam", _("Mark as spam")
 
     site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="+")
     max_links = models.PositiveIntegerField(default=2, help_text=_("more links than this: hold for review"))
     blocked_domains = models.TextField(blank=True, help_text=_("one domain per line; subdomains included"))
     shorteners = models.TextField(default=DEFAULT_SHORTENERS, blank=True, help_text=_("one domain per line"))
+    # Automation (commentdesk.triage.automation): off while both thresholds are null.
+    auto_approve_below = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("approve a pending comment whose risk is below this (0..1); empty: never"),
+    )
+    auto_reject_above = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("reject or mark as spam a pending comment whose risk is above this (0..1); empty: never"),
+    )
+    auto_action = models.CharField(max_length=6, choices=AutoAction, default=AutoAction.REJECT)
+    auto_reason = models.CharField(max_length=40, blank=True,
+                                   help_text=_("reason code (Terms of Use) of automatic rejections"))
+    # Nudge before posting (commentdesk.triage.nudge): off by default.
+    nudge_enabled = models.BooleanField(default=False, help_text=_("ask readers to reconsider a draft triage expects "
+                                                                   "to be rejected"))
+    nudge_above = models.FloatField(
+        default=0.8, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("classifier probability (0..1) from which a draft is nudged"),
+    )
+    # Retraining (commentdesk.triage.retraining): 0 = never.
+    retrain_after = models.PositiveIntegerField(
+        default=200, validators=[MaxValueValidator(1_000_000)],
+        help_text=_("train a new classifier version after this many new decisions; 0 = never"),
+    )
 
     class Meta:
         verbose_name_plural = "triage policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(auto_approve_below__isnull=True) | models.Q(auto_reject_above__isnull=True)
+                | models.Q(auto_approve_below__lt=models.F("auto_reject_above")),
+                name="triage_policy_thresholds_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"triage policy of {self.site_id}"
+
+    def clean(self) -> None:
+        """Refuse an approve threshold at or above the reject threshold, and automatic
+        rejection without a reason code of the site's list (``ValidationError`` by field)."""
+        errors: dict[str, str] = {}
+        low, high = self.auto_approve_below, self.auto_reject_above
+        if low is not None and high is not None and low >= high:
+            errors["auto_approve_below"] = _("The approve threshold must be below the reject threshold.")
+        if high is not None:
+            codes = list(Site.objects.filter(pk=self.site_id).values_list("reason_codes", flat=True).first() or [])
+            if not self.auto_reason:
+                errors["auto_reason"] = _("Automatic rejection needs a reason code.")
+            elif self.auto_reason not in codes:
+                errors["auto_reason"] = _("Use one of the site's reason codes: %(codes)s.") % {"codes": ", ".join(codes)}
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def automates(self) -> bool:
+        """True when either automation threshold is set."""
+        return self.auto_approve_below is not None or self.auto_reject_above is not None
 
     @classmethod
     def for_site(cls, site_id: int) -> TriagePolicy:
@@ -223,3 +291,21 @@ class FingerprintBand(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["site", "key", "created_at"], name="triage_band_lookup")]
+
+
+class Nudge(models.Model):
+    """A reader was nudged before posting (the widget asked ``POST
+    /api/v1/threads/{site}/nudge`` and showed the note), and what they chose:
+    ``revised`` (edited the draft and then posted) or ``posted_anyway``. One per
+    comment; shown in the desk beside it."""
+
+    class Choice(models.TextChoices):
+        REVISED = "revised", _("revised the comment")
+        POSTED_ANYWAY = "posted_anyway", _("posted anyway")
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="triage_nudge")
+    choice = models.CharField(max_length=13, choices=Choice)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.comment_id}: {self.choice}"

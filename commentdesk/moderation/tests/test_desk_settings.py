@@ -10,30 +10,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from commentdesk.moderation.models import AuditLogEntry, Membership
+from commentdesk.moderation.models import AuditLogEntry
 from commentdesk.sites.models import Site
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin(site: Site) -> User:
-    """Ada, a site admin of ``site`` (moderator rights plus its settings)."""
-    user = User.objects.create_user("ada")
-    Membership.objects.create(user=user, site=site, role=Membership.Role.ADMIN)
-    return user
-
-
-@pytest.fixture
-def admin_desk(admin: User) -> Client:
-    client = Client()
-    client.force_login(admin)
-    return client
-
-
-def form_data(client: Client) -> dict[str, Any]:
-    """What the settings form sends back unchanged."""
-    page = lxml.html.fromstring(client.get("/desk/demo/settings/").content.decode())
+def form_data(client: Client, url: str = "/desk/demo/settings/") -> dict[str, Any]:
+    """What the settings form at ``url`` sends back unchanged."""
+    page = lxml.html.fromstring(client.get(url).content.decode())
     form = page.xpath("//form[contains(@class, 'settings-form')]")[0]
     data: dict[str, Any] = {}
     for field in form.xpath(".//input[@name] | .//textarea[@name] | .//select[@name]"):

@@ -12,6 +12,12 @@
  *
  * While it loads the container has aria-busy="true" and data-state="loading";
  * then data-state is "ready" (or "error" when the thread could not be shown).
+ *
+ * Nudge: where the site turns it on (site info "nudge"), the draft is first sent
+ * to POST /threads/{site}/nudge; when triage expects a rejection the reader sees
+ * the site's guidelines and chooses "Edit my comment" or "Post anyway", and the
+ * submission carries that choice ("revised" / "posted_anyway"). A failed check
+ * never blocks posting.
  */
 (function () {
   "use strict";
@@ -87,6 +93,7 @@
     this.replyTo = null;
     this.idempotencyKey = null;
     this.closed = false;
+    this.nudged = null;  // after a nudge: "revised" or "posted_anyway"
   }
 
   /* The secret the server gave this browser for its commenter on this site: it lets a
@@ -317,6 +324,9 @@
     trap.appendChild(el("label", { "for": website.id }, "Leave this empty"));
     trap.appendChild(website);
     form.appendChild(trap);
+    var nudgeBox = el("div", { className: "cd-nudge", role: "region", "aria-labelledby": uid + "-nudge" });
+    nudgeBox.hidden = true;
+    form.appendChild(nudgeBox);
     var row = el("p", { className: "cd-submit" });
     var send = el("button", { type: "submit", className: "cd-send" }, "Send for moderation");
     row.appendChild(send);
@@ -356,10 +366,68 @@
       return shown;
     }
 
+    var REASONS = { wording: "its wording", links: "its links", tone: "its tone" };
+
+    function hideNudge() {
+      nudgeBox.hidden = true;
+      nudgeBox.textContent = "";
+    }
+
+    // A gentle note before posting: the site's guidelines, and the reader's choice.
+    function showNudge(data) {
+      nudgeBox.textContent = "";
+      nudgeBox.appendChild(el("h4", { id: uid + "-nudge" }, "Before you post"));
+      var why = (data.reasons || []).map(function (r) { return REASONS[r]; }).filter(Boolean);
+      nudgeBox.appendChild(el("p", null, "A moderator may not publish this comment as it stands" +
+        (why.length ? " (" + why.join(", ") + ")" : "") + ". Please have another look at the site's guidelines:"));
+      if (data.message) nudgeBox.appendChild(el("blockquote", { className: "cd-nudge-guidelines" }, data.message));
+      var choices = el("p", { className: "cd-nudge-choices" });
+      var revise = el("button", { type: "button", className: "cd-nudge-edit" }, "Edit my comment");
+      var anyway = el("button", { type: "button", className: "cd-nudge-post cd-link" }, "Post anyway");
+      revise.addEventListener("click", function () {
+        self.nudged = "revised";
+        hideNudge();
+        status.textContent = "";
+        body.focus();
+      });
+      anyway.addEventListener("click", function () {
+        self.nudged = "posted_anyway";
+        hideNudge();
+        post();
+      });
+      choices.appendChild(revise);
+      choices.appendChild(anyway);
+      nudgeBox.appendChild(choices);
+      nudgeBox.hidden = false;
+      status.className = "cd-status";
+      status.textContent = "Not sent yet: please see the note above.";
+      revise.focus();
+    }
+
     try { name.value = window.localStorage.getItem("commentdesk:name") || ""; } catch (e) { /* storage off */ }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (send.disabled) return;
+      if (!info.nudge || self.nudged === "posted_anyway" || !body.value.trim()) {
+        post();
+        return;
+      }
+      send.disabled = true;
+      showProblems(null);
+      hideNudge();
+      status.className = "cd-status";
+      status.textContent = "Checking…";
+      request("POST", "/threads/" + encodeURIComponent(self.site) + "/nudge",
+              { body: body.value, lang: document.documentElement.lang || "" })
+        .then(function (r) { return r; }, function () { return null; })
+        .then(function (r) {
+          send.disabled = false;
+          if (r && r.status === 200 && r.data && r.data.nudge) showNudge(r.data);
+          else post();  // nothing to say, or the check failed: never block posting
+        });
+    });
+
+    function post() {
       send.disabled = true;
       showProblems(null);
       status.className = "cd-status";
@@ -369,7 +437,8 @@
         key: self.key, url: self.url, title: self.title,
         parent_id: self.replyTo ? self.replyTo.id : null,
         author_name: name.value, email: email.value, body: body.value, website: website.value,
-        notify: !!(notify.checked && email.value.trim()), commenter_token: self.commenterToken()
+        notify: !!(notify.checked && email.value.trim()), commenter_token: self.commenterToken(),
+        nudge: self.nudged
       };
       request("POST", "/threads/" + encodeURIComponent(self.site) + "/comments", payload, { "Idempotency-Key": self.idempotencyKey })
         .then(function (r) {
@@ -377,6 +446,8 @@
           var code = r.data && r.data.error && r.data.error.code;
           if (r.status === 202) {
             self.idempotencyKey = null;
+            self.nudged = null;
+            hideNudge();
             try { window.localStorage.setItem("commentdesk:name", name.value); } catch (e) { /* storage off */ }
             if (r.data.commenter_token) self.commenterToken(r.data.commenter_token);
             body.value = "";
@@ -403,7 +474,7 @@
           status.className = "cd-status cd-error";
           status.textContent = "The comment could not be sent. Check your connection and send again.";
         });
-    });
+    }
     // The guidelines come first in reading order (and first on a narrow
     // screen); on a wide one the stylesheet puts them beside the form.
     this.formBox.appendChild(aside);

@@ -3,6 +3,8 @@
 1. Close threads older than their site's ``auto_close_days``.
 2. Queue a digest e-mail for each site whose comments wait too long.
 3. Forget ``Idempotency-Key`` answers older than 24 hours.
+4. Triage: forget MinHash fingerprints older than ``TRIAGE_FINGERPRINT_DAYS``
+   and queue a classifier retraining for each site with enough new decisions.
 Prints one line with what it did. E-mails are sent by ``commentdesk db_worker``.
 """
 
@@ -19,10 +21,12 @@ from commentdesk.comments.models import IdempotencyRecord
 from commentdesk.moderation.threads import auto_close
 from commentdesk.notifications import tasks
 from commentdesk.notifications.digests import due_sites
+from commentdesk.triage import retention, retraining
+from commentdesk.triage import tasks as triage_tasks
 
 
 class Command(BaseCommand):
-    help = "Close old threads, queue moderator digests, prune idempotency keys."
+    help = "Close old threads, queue moderator digests, prune idempotency keys and old fingerprints, queue retraining."
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -33,4 +37,9 @@ class Command(BaseCommand):
         pruned, _ = IdempotencyRecord.objects.filter(
             created_at__lt=now - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
         ).delete()
-        self.stdout.write(f"closed {closed} thread(s); queued {len(sites)} digest(s); pruned {pruned} idempotency key(s)")
+        fingerprints, _campaigns = retention.purge_fingerprints(now)
+        retrain = retraining.due_sites()
+        for site in retrain:
+            triage_tasks.retrain_classifier.enqueue(site.pk)
+        self.stdout.write(f"closed {closed} thread(s); queued {len(sites)} digest(s); pruned {pruned} idempotency key(s); "
+                          f"purged {fingerprints} fingerprint(s); queued {len(retrain)} retraining(s)")

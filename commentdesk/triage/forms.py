@@ -1,0 +1,122 @@
+"""The desk's triage settings forms, for a site's admins: word lists per
+language, and the policy (links, automation, nudge, retraining)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext_lazy as _
+
+from commentdesk.sites.models import Site
+from commentdesk.triage.models import TriagePolicy, WordList
+from commentdesk.triage.wordmatch import compile_term
+
+# Limits of one word list: they keep matching fast (one pattern per term).
+MAX_TERMS = 1000
+MAX_TERM_LENGTH = 100
+MAX_LIST_CHARS = 50_000
+MAX_DOMAINS_CHARS = 20_000
+
+
+def list_languages(site: Site) -> list[str]:
+    """The languages a site's word lists are edited for: "" (every language),
+    then the site's languages, then any other language a list exists for."""
+    existing = set(WordList.objects.filter(site=site).values_list("language", flat=True))
+    ordered = [""] + [code for code in site.languages if code]
+    return ordered + sorted(existing - set(ordered))
+
+
+def field_name(kind: str, language: str) -> str:
+    """``banned__ko``; ``banned__`` for every language."""
+    return f"{kind}__{language}"
+
+
+class WordListsForm(forms.Form):
+    """Banned and suspect terms of one site, a pair of text areas per language
+    (:func:`list_languages`). One term per line; ``#`` lines are notes. A term
+    without letters (nothing to find), over 100 characters, or a list over 1,000
+    terms is refused with the line named."""
+
+    def __init__(self, site: Site, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+        self.languages = list_languages(site)
+        current = {(w.language, w.kind): w.terms for w in WordList.objects.filter(site=site)}
+        for language in self.languages:
+            where = f"({language})" if language else _("(every language)")
+            for kind, label in ((WordList.Kind.BANNED, _("Banned terms")), (WordList.Kind.SUSPECT, _("Suspect terms"))):
+                self.fields[field_name(kind, language)] = forms.CharField(
+                    label=f"{label} {where}", required=False, strip=False, max_length=MAX_LIST_CHARS,
+                    initial=current.get((language, kind), ""),
+                    widget=forms.Textarea(attrs={"rows": 5, "lang": language or None, "spellcheck": "false"}),
+                )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, text in list(data.items()):
+            if text is None:
+                continue
+            text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip("\n")
+            terms = [t.strip() for t in text.splitlines() if t.strip() and not t.strip().startswith("#")]
+            problems = []
+            if len(terms) > MAX_TERMS:
+                problems.append(_("At most %(n)d terms in one list.") % {"n": MAX_TERMS})
+            for term in terms:
+                if len(term) > MAX_TERM_LENGTH:
+                    problems.append(_("“%(t)s…” is over %(n)d characters.") % {"t": term[:20], "n": MAX_TERM_LENGTH})
+                elif "\x00" in term or compile_term(term) is None:
+                    problems.append(_("“%(t)s” has no letters to look for.") % {"t": term.replace("\x00", "")})
+            for problem in problems[:5]:
+                self.add_error(name, problem)
+            data[name] = text
+        return data
+
+    def lists(self) -> dict[tuple[str, str], str]:
+        """``{(language, kind): terms}`` as cleaned."""
+        return {(language, kind): self.cleaned_data[field_name(kind, language)]
+                for language in self.languages for kind in WordList.Kind.values}
+
+    def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        """(language, banned field, suspect field) for the template."""
+        return [(language, self[field_name("banned", language)], self[field_name("suspect", language)])
+                for language in self.languages]
+
+
+class TriagePolicyForm(forms.ModelForm):
+    """Links, automation, nudge and retraining of one site. The model's
+    :meth:`~commentdesk.triage.models.TriagePolicy.clean` checks that the
+    approve threshold is below the reject threshold and that automatic
+    rejection has a reason code of the site's list."""
+
+    auto_reason = forms.ChoiceField(label=_("Reason code of automatic rejections"), required=False)
+
+    class Meta:
+        model = TriagePolicy
+        fields = ["max_links", "blocked_domains", "shorteners", "auto_approve_below", "auto_reject_above",
+                  "auto_action", "auto_reason", "nudge_enabled", "nudge_above", "retrain_after"]
+        labels = {
+            "max_links": _("Hold comments with more links than"),
+            "blocked_domains": _("Blocked domains"),
+            "shorteners": _("URL shorteners"),
+            "auto_approve_below": _("Approve automatically below risk"),
+            "auto_reject_above": _("Reject automatically above risk"),
+            "auto_action": _("Automatic rejection marks as"),
+            "nudge_enabled": _("Nudge readers before they post a comment likely to be rejected"),
+            "nudge_above": _("Nudge from classifier probability"),
+            "retrain_after": _("Train a new classifier after this many decisions"),
+        }
+        widgets = {
+            "blocked_domains": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+            "shorteners": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+            "auto_approve_below": forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"}),
+            "auto_reject_above": forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"}),
+            "nudge_above": forms.NumberInput(attrs={"step": "0.01", "min": "0", "max": "1"}),
+        }
+
+    def __init__(self, site: Site, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["auto_reason"].choices = [("", _("— reason —"))] + [(c, c.replace("_", " ")) for c in site.reason_codes]
+        for name in ("blocked_domains", "shorteners"):
+            self.fields[name].validators.append(MaxLengthValidator(MAX_DOMAINS_CHARS))

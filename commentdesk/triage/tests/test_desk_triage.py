@@ -1,0 +1,132 @@
+"""The desk's triage page: site admins edit word lists per language, the link
+policy, automation, nudge and retraining; every change is in the audit log;
+moderators without the admin role get 403."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import lxml.html
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from commentdesk.moderation.models import AuditLogEntry
+from commentdesk.moderation.tests.test_desk_settings import form_data
+from commentdesk.triage import pipeline
+from commentdesk.triage.models import TriagePolicy, WordList
+from commentdesk.triage.tests.conftest import LANGUAGE
+
+pytestmark = pytest.mark.django_db
+
+URL = "/desk/demo/triage/"
+WORDS = {"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"}
+
+
+@pytest.fixture
+def korean(site: Any) -> Any:
+    site.languages = ["en", "ko"]
+    site.save()
+    return site
+
+
+def test_moderator_without_admin_role_gets_403(korean: Any, desk: Client, other_moderator: User) -> None:
+    """Mo (moderator) may neither see nor post; Otto (another site) is refused too; nothing changes."""
+    assert desk.get(URL).status_code == 403
+    assert desk.post(URL, {"banned__": "scam", "max_links": "2"}).status_code == 403
+    otto = Client()
+    otto.force_login(other_moderator)
+    assert otto.get(URL).status_code == 403
+    assert not WordList.objects.exists() and not TriagePolicy.objects.exists()
+    assert not AuditLogEntry.objects.exists()
+
+
+def test_admin_sees_lists_per_language_and_the_link_in_the_header(korean: Any, admin_desk: Client) -> None:
+    """One banned and one suspect list for every language, en and ko; the header links the page."""
+    page = admin_desk.get(URL).content.decode()
+    for name in ("banned__", "suspect__", "banned__en", "suspect__en", "banned__ko", "suspect__ko"):
+        assert f'name="{name}"' in page
+    assert 'href="/desk/demo/triage/"' in admin_desk.get("/desk/demo/").content.decode()
+
+
+def test_saving_lists_and_policy_is_audited_and_used_by_triage(
+    korean: Any, admin_desk: Client, scorers: Any, make_comment: Any
+) -> None:
+    """Saved terms are matched at once; the audit log names what changed, before and after."""
+    data = form_data(admin_desk, URL)
+    data.update({"banned__ko": "사기\n# a note\n", "suspect__": "stupid", "auto_reject_above": "0.9",
+                 "auto_reason": "spam", "nudge_enabled": "on"})
+    answer = admin_desk.post(URL, data)
+    assert answer.status_code == 302 and answer["Location"] == URL
+    assert WordList.objects.get(site=korean, language="ko", kind="banned").terms == "사기\n# a note"
+    policy = TriagePolicy.objects.get(site=korean)
+    assert (policy.auto_reject_above, policy.auto_reason, policy.nudge_enabled) == (0.9, "spam", True)
+    entry = AuditLogEntry.objects.get()
+    assert (entry.action, entry.actor_name) == ("settings", "ada")
+    assert entry.note == ("triage: changed: suspect terms (every language), banned terms (ko), "
+                          "auto_reject_above, auto_reason, nudge_enabled")
+    assert json.loads(entry.before_text)["auto_reject_above"] is None
+    assert json.loads(entry.after_text)["banned terms (ko)"] == "사기\n# a note"
+    scorers(LANGUAGE, WORDS)
+    score = pipeline.score_comment(make_comment("이 기사는 완전히 사기입니다", language="ko"))
+    assert score.risk == 0.95
+
+
+def test_unchanged_form_writes_nothing(korean: Any, admin_desk: Client) -> None:
+    """Sending the form back unchanged logs nothing and says so."""
+    answer = admin_desk.post(URL, form_data(admin_desk, URL), follow=True)
+    assert "No changes to save." in answer.content.decode()
+    assert not AuditLogEntry.objects.exists() and not WordList.objects.exists()
+    assert not TriagePolicy.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"auto_approve_below": "0.8", "auto_reject_above": "0.2", "auto_reason": "spam"}, "auto_approve_below"),
+        ({"auto_reject_above": "1.2", "auto_reason": "spam"}, "auto_reject_above"),
+        ({"auto_reject_above": "0.9", "auto_reason": ""}, "auto_reason"),
+        ({"auto_approve_below": "abc"}, "auto_approve_below"),
+        ({"nudge_above": "-1"}, "nudge_above"),
+        ({"banned__": "!!!"}, "banned__"),
+        ({"banned__": "x" * 101}, "banned__"),
+        ({"suspect__ko": "\n".join(f"w{i}" for i in range(1001))}, "suspect__ko"),
+        ({"max_links": "-1"}, "max_links"),
+    ],
+)
+def test_bad_values_are_refused_and_nothing_is_saved(
+    korean: Any, admin_desk: Client, changes: dict[str, str], field: str
+) -> None:
+    """400 with the field marked; neither the lists nor the policy nor the audit log change."""
+    data = form_data(admin_desk, URL) | {"banned__en": "scam"} | changes
+    answer = admin_desk.post(URL, data)
+    assert answer.status_code == 400
+    form = answer.context["form"] if field in answer.context["form"].fields else answer.context["words"]
+    assert field in form.errors
+    assert "Nothing was saved" in answer.content.decode()
+    assert not WordList.objects.exists() and not TriagePolicy.objects.exists()
+    assert not AuditLogEntry.objects.exists()
+
+
+def test_csrf_is_required(korean: Any, admin: User) -> None:
+    """A POST without the CSRF token is refused (403) and changes nothing."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin)
+    assert client.post(URL, {"banned__": "scam", "max_links": "2"}).status_code == 403
+    assert not WordList.objects.exists()
+
+
+def test_queue_shows_risk_reasons_and_not_scored(site: Any, desk: Client, scorers: Any, make_comment: Any) -> None:
+    """Beside each pending comment: its risk and strongest reasons, or "not scored: <why>"."""
+    WordList.objects.create(site=site, kind="banned", terms="scam")
+    scorers(LANGUAGE, WORDS)
+    pipeline.score_comment(make_comment("What a scam."))
+    pipeline.mark_not_scored(make_comment("Unlucky one.").pk, "scoring failed (OSError)")
+    make_comment("Not scored yet.")
+    page = lxml.html.fromstring(desk.get("/desk/demo/").content.decode())
+    lines = {item.xpath("string(.//p[@class='body'])"): item.xpath("string(.//p[@class='triage-line'])")
+             for item in page.xpath("//li[contains(@class, 'item')]")}
+    assert lines["What a scam."].startswith("Triage: risk 0.95 · banned term: scam")
+    assert lines["Unlucky one."] == "Triage: no risk score · not scored: scoring failed (OSError)"
+    assert lines["Not scored yet."] == ""
