@@ -3,6 +3,8 @@
 1. Close threads older than their site's ``auto_close_days``.
 2. Queue a digest e-mail for each site whose comments wait too long.
 3. Forget ``Idempotency-Key`` answers older than 24 hours.
+4. Queue the retention task for each site with ``retention_days`` > 0 (IP hashes
+   and unverified e-mail addresses; see ``commentdesk.privacy.retention``).
 Prints one line with what it did. E-mails are sent by ``commentdesk db_worker``.
 """
 
@@ -19,10 +21,12 @@ from commentdesk.comments.models import IdempotencyRecord
 from commentdesk.moderation.threads import auto_close
 from commentdesk.notifications import tasks
 from commentdesk.notifications.digests import due_sites
+from commentdesk.privacy.tasks import apply_retention
+from commentdesk.sites.models import Site
 
 
 class Command(BaseCommand):
-    help = "Close old threads, queue moderator digests, prune idempotency keys."
+    help = "Close old threads, queue moderator digests, prune idempotency keys, queue retention runs."
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -33,4 +37,8 @@ class Command(BaseCommand):
         pruned, _ = IdempotencyRecord.objects.filter(
             created_at__lt=now - timedelta(seconds=settings.COMMENTS_IDEMPOTENCY_TTL)
         ).delete()
-        self.stdout.write(f"closed {closed} thread(s); queued {len(sites)} digest(s); pruned {pruned} idempotency key(s)")
+        retained = list(Site.objects.filter(retention_days__gt=0).values_list("pk", flat=True))
+        for site_id in retained:
+            apply_retention.enqueue(site_id)
+        self.stdout.write(f"closed {closed} thread(s); queued {len(sites)} digest(s); pruned {pruned} idempotency "
+                          f"key(s); queued {len(retained)} retention run(s)")
