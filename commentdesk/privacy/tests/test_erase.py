@@ -239,3 +239,18 @@ def test_a_triage_campaign_forgets_the_sample_text_of_a_deleted_member(site: Sit
     erase("ann@example.org", "--mode", "delete")
     assert Campaign.objects.get(pk=shared.pk).sample == theirs.body
     assert Campaign.objects.get(pk=single.pk).sample == ""
+
+
+def test_the_desk_shows_the_erased_record_without_personal_data(talk: dict[str, Any], desk: Any) -> None:
+    """Moderators see "former commenter" and how many comments were removed, nothing of who it was."""
+    import lxml.html
+
+    erase("ann@example.org", "--mode", "delete", "--site", "demo")
+    response = desk.get(f"/desk/demo/commenters/{talk['ann'].public_id}/")
+    assert response.status_code == 200
+    page = lxml.html.fromstring(response.content.decode())
+    assert page.xpath("//h1/text()") == ["former commenter"]
+    stats = {li.xpath(".//span[@class='stat-label']/text()")[0]: int(li.xpath(".//span[@class='stat-n']/text()")[0])
+             for li in page.xpath("//ul[@class='stats']/li")}
+    assert stats["removed"] == 1 and stats["approved"] == stats["pending"] == 0
+    assert "Ann Example" not in response.content.decode() and "ann@example.org" not in response.content.decode()
