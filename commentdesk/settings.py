@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "commentdesk.notifications",
     "commentdesk.embed",
     "commentdesk.triage",
+    "commentdesk.privacy",
 ]
 
 MIDDLEWARE = [

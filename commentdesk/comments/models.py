@@ -33,6 +33,13 @@ def rfc3339(value: datetime | None) -> str | None:
     return text + "Z"
 
 
+# What readers see in place of a removed comment's text (a fixed marker, not a
+# translation, so that a widget may recognise it).
+REMOVED_BODY = "[removed]"
+# The name an erased commenter's kept comments are shown under (privacy.rights).
+FORMER_COMMENTER = _("former commenter")
+
+
 class ThreadQuerySet(models.QuerySet["Thread"]):
     def for_key(self, site: Site, key: str) -> Thread | None:
         """The thread of ``site`` with normalised ``key``, or None."""
@@ -132,6 +139,9 @@ class Comment(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         SPAM = "spam", _("Spam")
+        # Erased at the author's request but answered by others: a tombstone that
+        # keeps the thread's nesting; readers see "[removed]" with no author (privacy.rights).
+        REMOVED = "removed", _("Removed")
 
     public_id = models.CharField(max_length=24, unique=True, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="comments")
@@ -160,6 +170,9 @@ class Comment(models.Model):
             models.Index(fields=["thread", "status", "published_at"], name="comment_published"),
             # Covers the desk's commenter history (counts by status for a page's commenters).
             models.Index(fields=["commenter", "status"], name="comment_commenter_status"),
+            # Only comments still holding an IP hash: the retention task (privacy.retention)
+            # finds the old ones without reading every comment it already cleared.
+            models.Index(fields=["site", "created_at"], condition=~Q(ip_hash=""), name="comment_ip_hash_held"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -208,19 +221,21 @@ class Comment(models.Model):
         return previous
 
     def to_public_dict(self, reply_count: int = 0) -> PublicCommentDict:
-        """The reader API's shape of an approved comment (API.md)."""
+        """The reader API's shape of an approved comment (API.md); a removed
+        comment (a tombstone, emptied by ``privacy.rights``) shows ``REMOVED_BODY``
+        and no author name."""
+        removed = self.status == Comment.Status.REMOVED
         return {
             "id": self.public_id,
             "parent_id": self.parent.public_id if self.parent_id and self.parent else None,
-            "author_name": self.author_name,
-            "body": self.body,
+            "author_name": "" if removed else self.author_name,
+            "body": REMOVED_BODY if removed else self.body,
             "created_at": rfc3339(self.created_at),
             "published_at": rfc3339(self.published_at),
             "edited": self.edited_at is not None or self.edited_by_moderator,
             "edited_by_moderator": self.edited_by_moderator,
             "reply_count": reply_count,
         }
-
 
     @property
     def version(self) -> str:

@@ -125,7 +125,8 @@ def decide(
         found = {
             c.public_id: c
             for c in Comment.objects.select_for_update().filter(public_id__in=ids)
-            if c.site_id == site.pk
+            # A removed comment (erased at its author's request) is nobody's to decide again.
+            if c.site_id == site.pk and c.status != Comment.Status.REMOVED
         }
         languages = allowed_languages(moderator, site)
         if languages is not None:
@@ -216,6 +217,8 @@ def edit(
     reason = check_reason(site, reason, required=True)
     with transaction.atomic():
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
+        if locked.status == Comment.Status.REMOVED:
+            raise NotFound("unknown_comment", "There is no comment with this id on a site you moderate.")
         before = locked.body
         if before == new_body:
             return locked

@@ -232,6 +232,7 @@ SETTINGS_FIELDS = [
     "edit_window",
     "auto_close_days",
     "digest_after_minutes",
+    "retention_days",
     "trusted_skip_premoderation",
 ]
 TRANSLATED = ("guidelines", "disclaimer")
@@ -277,10 +278,12 @@ class SiteSettingsForm(forms.ModelForm):
             "auto_close_days": _("Close articles to comments after (days)"),
             "digest_after_minutes": _("E-mail moderators when a comment has waited (minutes)"),
             "trusted_skip_premoderation": _("Publish trusted commenters' comments at once"),
+            "retention_days": _("Keep readers' IP hashes and unverified e-mail addresses for (days)"),
         }
         help_texts = {
             "auto_close_days": _("0 = never"),
             "digest_after_minutes": _("0 = never"),
+            "retention_days": _("0 = keep them; removed by the housekeeping task once this old"),
             "edit_window": _("while the comment is still pending"),
             "trusted_skip_premoderation": _("Otherwise trusted commenters are only marked in the queue."),
         }

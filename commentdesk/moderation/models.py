@@ -126,6 +126,8 @@ class AuditLogEntry(models.Model):
         SETTINGS = "settings", _("Change site settings")
         MEMBERSHIP = "membership", _("Change desk rights")
         IMPORT = "import", _("Import")
+        EXPORT = "export", _("Export a commenter's data")
+        ERASE = "erase", _("Erase a commenter's data")
 
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="audit_log")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

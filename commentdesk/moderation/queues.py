@@ -70,7 +70,8 @@ def queue_queryset(site: Site, filters: QueueFilter | None = None) -> QuerySet[C
     f = filters or QueueFilter()
     if f.status not in STATUSES:
         raise Invalid({"status": [f"Use one of: {', '.join(STATUSES)}."]})
-    qs = Comment.objects.filter(site=site)
+    # Removed comments (tombstones of erased ones) hold no text and await no decision.
+    qs = Comment.objects.filter(site=site).exclude(status=Comment.Status.REMOVED)
     if f.status == "flagged":
         qs = qs.filter(pk__in=Flag.objects.filter(comment__site=site, resolved_at__isnull=True).values("comment_id"))
     elif f.status != "all":

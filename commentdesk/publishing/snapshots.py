@@ -11,7 +11,8 @@ comment of a page. Comments approved in one bulk decision share
 ``published_at``; they follow in writing order (``created_at``).
 
 Only approved comments ever enter it (``Comment.objects.approved()``), so the
-reader API cannot show anything else. Readers fill a missing snapshot with
+reader API cannot show anything else, except a removed comment's tombstone
+("[removed]", no author, no text) where it holds the place of approved replies. Readers fill a missing snapshot with
 ``cache.add`` (never overwriting); a change rebuilds it under a row lock on the
 thread with ``cache.set``, so a slow reader can never put back an older one.
 """
@@ -61,12 +62,33 @@ _STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}"
 _SORT_KEY = re.compile(rf"{_STAMP}\|{_STAMP}\|c_[a-z0-9]{{1,40}}", re.ASCII)
 
 
+def with_answered_tombstones(comments: list[Comment]) -> list[Comment]:
+    """The approved comments of ``comments``, plus each removed one (a tombstone,
+    see ``Comment.Status.REMOVED``) that still has an approved reply below it,
+    directly or through other such tombstones; a tombstone nobody sees an answer
+    to is left out, so readers get "[removed]" only where it holds a reply's place."""
+    kept = [c for c in comments if c.status == Comment.Status.APPROVED]
+    tombstones = {c.pk: c for c in comments if c.status == Comment.Status.REMOVED}
+    parents = {c.parent_id for c in kept}
+    while True:
+        answered = [c for pk, c in tombstones.items() if pk in parents]
+        if not answered:
+            return kept
+        for c in answered:
+            del tombstones[c.pk]
+            kept.append(c)
+            parents.add(c.parent_id)
+
+
 def build(site: Site, key: str) -> Snapshot:
     """Build the snapshot of ``site``'s thread ``key`` from the database (2 queries)."""
     thread = Thread.objects.filter(site=site, key=key).first()
     comments: list[Comment] = []
     if thread is not None:
-        comments = list(thread.comments.approved().select_related("parent"))
+        comments = list(
+            thread.comments.filter(status__in=[Comment.Status.APPROVED, Comment.Status.REMOVED]).select_related("parent")
+        )
+    comments = with_answered_tombstones(comments)
     # Sorted here, not by the database: PostgreSQL's collation may order ids
     # differently from Python, and paging bisects these very strings.
     keyed = sorted((sort_key(c), c) for c in comments)
@@ -91,7 +113,7 @@ def build(site: Site, key: str) -> Snapshot:
             "title": thread.title if thread and items else "",
             "url": thread.url if thread and items else "",
             "is_closed": thread.is_closed if thread else False,
-            "comment_count": len(items),
+            "comment_count": sum(c.status == Comment.Status.APPROVED for _, c in keyed),
         },
         "comments": items,
         "sort_keys": sort_keys,

@@ -116,6 +116,10 @@ class Site(models.Model):
         default=60, help_text=_("e-mail the moderators when a comment has waited this long; 0 = never"),
         validators=[MaxValueValidator(7 * 24 * 60)],
     )
+    retention_days = models.PositiveIntegerField(
+        default=0, help_text=_("days to keep readers' IP hashes and unverified e-mail addresses; 0 = keep them"),
+        validators=[MaxValueValidator(3650)],
+    )
     trusted_skip_premoderation = models.BooleanField(
         default=False, help_text=_("publish comments of trusted commenters at once")
     )

@@ -74,6 +74,7 @@ def test_a_change_is_saved_and_logged_with_old_and_new_values(admin_desk: Client
     data |= {
         "allowed_origins": "https://news.example\nhttps://www.news.example",
         "auto_close_days": "14",
+        "retention_days": "90",
         "reason_codes": "personal_attack\nspam\nother",
         "guidelines__ko": "서로 존중해 주세요.",
         "trusted_skip_premoderation": "on",
@@ -82,17 +83,19 @@ def test_a_change_is_saved_and_logged_with_old_and_new_values(admin_desk: Client
     assert response.redirect_chain[-1][0] == "/desk/demo/settings/"
     site.refresh_from_db()
     assert site.allowed_origins == ["https://news.example", "https://www.news.example"]
-    assert site.auto_close_days == 14 and site.trusted_skip_premoderation
+    assert site.auto_close_days == 14 and site.trusted_skip_premoderation and site.retention_days == 90
     assert site.reason_codes == ["personal_attack", "spam", "other"]
     assert site.translations == {"ko": {"guidelines": "서로 존중해 주세요."}}
     assert site.texts("ko")[0] == "서로 존중해 주세요."
     entry = AuditLogEntry.objects.get(action="settings")
     assert entry.actor.username == "ada"
-    changed = ["allowed_origins", "auto_close_days", "reason_codes", "translations", "trusted_skip_premoderation"]
+    changed = ["allowed_origins", "auto_close_days", "reason_codes", "retention_days", "translations",
+               "trusted_skip_premoderation"]
     assert sorted(entry.note.removeprefix("changed: ").split(", ")) == changed
     before, after = json.loads(entry.before_text), json.loads(entry.after_text)
     assert sorted(before) == sorted(after) == changed
     assert before["allowed_origins"] == ["https://news.example"] and before["auto_close_days"] == 0
+    assert (before["retention_days"], after["retention_days"]) == (0, 90)
     assert after["translations"] == {"ko": {"guidelines": "서로 존중해 주세요."}}
     assert "Settings saved" in response.content.decode()
 
@@ -113,6 +116,8 @@ def test_saving_without_changes_logs_nothing(admin_desk: Client) -> None:
         ("terms_url", "not a url", "valid URL"),
         ("body_max_length", "-1", "greater than or equal to 0"),
         ("policy", "anarchy", "valid choice"),
+        ("retention_days", "3651", "less than or equal to 3650"),
+        ("retention_days", "-1", "greater than or equal to 0"),
     ],
 )
 def test_invalid_values_are_refused_by_the_models_validators(

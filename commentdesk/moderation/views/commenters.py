@@ -55,7 +55,9 @@ def _commenter_page(request: HttpRequest, site: Site, person: Commenter, ban_for
     bans = Ban.objects.filter(commenter=person).select_related("created_by").order_by("-created_at", "-id")
     return page(request, site, "desk/commenter.html", {
         "person": person,
-        "counts": [(s, by_status.get(s, 0)) for s in Comment.Status.values],
+        # "removed" (erased at the author's request) only when there are some.
+        "counts": [(s, by_status.get(s, 0)) for s in Comment.Status.values
+                   if s != Comment.Status.REMOVED or by_status.get(s)],
         "total": sum(by_status.values()),
         "pending": by_status.get(Comment.Status.PENDING, 0),
         "recent": recent,

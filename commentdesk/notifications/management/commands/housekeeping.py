@@ -5,6 +5,8 @@
 3. Forget ``Idempotency-Key`` answers older than 24 hours.
 4. Triage: forget MinHash fingerprints older than ``TRIAGE_FINGERPRINT_DAYS``
    and queue a classifier retraining for each site with enough new decisions.
+5. Queue the retention task for each site with ``retention_days`` > 0 (IP hashes
+   and unverified e-mail addresses; see ``commentdesk.privacy.retention``).
 Prints one line with what it did. E-mails are sent by ``commentdesk db_worker``.
 """
 
@@ -21,12 +23,15 @@ from commentdesk.comments.models import IdempotencyRecord
 from commentdesk.moderation.threads import auto_close
 from commentdesk.notifications import tasks
 from commentdesk.notifications.digests import due_sites
+from commentdesk.privacy.tasks import apply_retention
+from commentdesk.sites.models import Site
 from commentdesk.triage import retention, retraining
 from commentdesk.triage import tasks as triage_tasks
 
 
 class Command(BaseCommand):
-    help = "Close old threads, queue moderator digests, prune idempotency keys and old fingerprints, queue retraining."
+    help = ("Close old threads, queue moderator digests, prune idempotency keys and old fingerprints, "
+            "queue retraining and retention runs.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -41,5 +46,9 @@ class Command(BaseCommand):
         retrain = retraining.due_sites()
         for site in retrain:
             triage_tasks.retrain_classifier.enqueue(site.pk)
+        retained = list(Site.objects.filter(retention_days__gt=0).values_list("pk", flat=True))
+        for site_id in retained:
+            apply_retention.enqueue(site_id)
         self.stdout.write(f"closed {closed} thread(s); queued {len(sites)} digest(s); pruned {pruned} idempotency key(s); "
-                          f"purged {fingerprints} fingerprint(s); queued {len(retrain)} retraining(s)")
+                          f"purged {fingerprints} fingerprint(s); queued {len(retrain)} retraining(s); "
+                          f"queued {len(retained)} retention run(s)")

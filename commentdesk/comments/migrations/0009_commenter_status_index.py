@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0006_idempotencyrecord_comment_and_more'),
+        ('comments', '0008_comment_ip_hash_held_index'),
         ('sites', '0004_alter_site_auto_close_days_and_more'),
     ]
 
