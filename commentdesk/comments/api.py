@@ -63,6 +63,7 @@ class CommentOut(Schema):
     edited: bool
     edited_by_moderator: bool
     reply_count: int
+    removed: bool = Field(False, description='A placeholder for an erased comment that others answered: body "[removed]", no author')
 
 
 class ThreadCommentsOut(Schema):

@@ -235,6 +235,7 @@ class Comment(models.Model):
             "edited": self.edited_at is not None or self.edited_by_moderator,
             "edited_by_moderator": self.edited_by_moderator,
             "reply_count": reply_count,
+            "removed": removed,
         }
 
     @property
@@ -275,6 +276,7 @@ class PublicCommentDict(TypedDict):
     edited: bool
     edited_by_moderator: bool
     reply_count: int
+    removed: bool
 
 
 class CommentRevision(models.Model):

@@ -80,12 +80,12 @@ def test_thread_answer_has_the_contract_shape(client: Client, thread: Thread) ->
     [item] = data["comments"]
     assert set(item) == {
         "id", "parent_id", "author_name", "body", "created_at", "published_at", "edited", "edited_by_moderator",
-        "reply_count",
+        "reply_count", "removed",
     }
     assert item["id"] == comment.public_id
     assert (item["author_name"], item["body"], item["parent_id"]) == ("Reader", "plain text\nsecond line", None)
     assert item["created_at"].endswith("Z") and item["published_at"].endswith("Z")
-    assert (item["edited"], item["edited_by_moderator"], item["reply_count"]) == (False, False, 0)
+    assert (item["edited"], item["edited_by_moderator"], item["reply_count"], item["removed"]) == (False, False, 0, False)
     assert response["ETag"].startswith('"') and response["ETag"].endswith('"')
     assert response["Cache-Control"].startswith("public, max-age=")
 

@@ -11,6 +11,7 @@ and the desk taken along the way.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -392,3 +393,27 @@ def test_origin_the_site_does_not_allow_gets_no_widget(
     expect(widget).to_have_attribute("data-state", "error")
     expect(widget.locator(".cd-count")).to_have_text("Comments could not be loaded.")
     expect(widget.locator("form")).to_have_count(0)
+
+
+def test_an_erased_comment_that_was_answered_shows_as_removed(
+    page: Page, live_server: Any, demo_site: Site
+) -> None:
+    """After ``commenter erase --mode delete``, the answered comment is a "[removed]"
+    placeholder with no author, nothing to reply to or report, and the reply keeps its place."""
+    from django.core.management import call_command
+
+    thread = ThreadFactory(site=demo_site, key=DEMO_KEY, title=ARTICLE_TITLE)
+    ann = CommentFactory(thread=thread, author_name="Ann", commenter__email="ann@example.org",
+                         body="Call me at 555-0100.", status=Comment.Status.APPROVED)
+    CommentFactory(thread=thread, parent=ann, author_name="Bob", body="Agreed.", status=Comment.Status.APPROVED)
+    call_command("commenter", "erase", "ann@example.org", "--mode", "delete", "--no-input", stdout=io.StringIO())
+    widget = open_demo(page)
+    expect(widget.locator(".cd-count")).to_have_text("1 comment")
+    removed = widget.locator(f"#cd-{ann.public_id} > article")
+    expect(removed.locator(".cd-body")).to_have_text("[removed]")
+    expect(removed.locator(".cd-author")).to_have_text("")
+    expect(removed.get_by_role("button")).to_have_count(0)
+    expect(widget.get_by_text("555-0100")).to_have_count(0)
+    reply = widget.locator(f"#cd-{ann.public_id} > ol.cd-replies > li.cd-comment")
+    expect(reply.locator(".cd-body")).to_have_text("Agreed.")
+    expect(reply.get_by_role("button", name="Reply")).to_have_count(1)

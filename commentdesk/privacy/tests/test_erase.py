@@ -84,6 +84,7 @@ def test_delete_leaves_a_removed_tombstone_where_others_answered(
     assert set(shown) == {talk["answered"].public_id, talk["top"].public_id, talk["reply"].public_id}
     tombstone = shown[talk["answered"].public_id]
     assert (tombstone["author_name"], tombstone["body"], tombstone["reply_count"]) == ("", "[removed]", 1)
+    assert tombstone["removed"] is True
     assert shown[talk["reply"].public_id]["parent_id"] == talk["answered"].public_id
     assert data["thread"]["comment_count"] == 2
     counts = client.get("/api/v1/threads/demo/counts", {"key": "/a/b"}).json()

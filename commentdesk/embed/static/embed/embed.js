@@ -170,7 +170,8 @@
     var c = node.comment;
     var self = this;
     var li = el("li", { className: "cd-comment", id: "cd-" + c.id, "data-comment-id": c.id });
-    var article = el("article", { className: "cd-item", "aria-label": "Comment by " + c.author_name });
+    var article = el("article", { className: "cd-item" + (c.removed ? " cd-removed" : ""),
+                                  "aria-label": c.removed ? "Removed comment" : "Comment by " + c.author_name });
     var head = el("p", { className: "cd-head" });
     head.appendChild(el("strong", { className: "cd-author" }, c.author_name));
     head.appendChild(el("time", { className: "cd-time", datetime: c.published_at }, formatDate(c.published_at)));
@@ -178,16 +179,19 @@
     else if (c.edited) head.appendChild(el("span", { className: "cd-edited" }, "edited"));
     article.appendChild(head);
     article.appendChild(el("p", { className: "cd-body" }, c.body));
-    var actions = el("p", { className: "cd-actions" });
-    if (!this.closed) {
-      var reply = el("button", { type: "button", className: "cd-reply", "aria-label": "Reply to " + c.author_name }, "Reply");
-      reply.addEventListener("click", function () { self.setReplyTo(c); });
-      actions.appendChild(reply);
+    // An erased comment stays only so that its replies keep their place: nothing to answer or report.
+    if (!c.removed) {
+      var actions = el("p", { className: "cd-actions" });
+      if (!this.closed) {
+        var reply = el("button", { type: "button", className: "cd-reply", "aria-label": "Reply to " + c.author_name }, "Reply");
+        reply.addEventListener("click", function () { self.setReplyTo(c); });
+        actions.appendChild(reply);
+      }
+      var report = el("button", { type: "button", className: "cd-report", "aria-expanded": "false" }, "Report");
+      report.addEventListener("click", function () { self.showReport(article, report, c); });
+      actions.appendChild(report);
+      article.appendChild(actions);
     }
-    var report = el("button", { type: "button", className: "cd-report", "aria-expanded": "false" }, "Report");
-    report.addEventListener("click", function () { self.showReport(article, report, c); });
-    actions.appendChild(report);
-    article.appendChild(actions);
     li.appendChild(article);
     if (node.children.length) {
       var ol = el("ol", { className: "cd-replies" + (depth >= 3 ? " cd-flat" : "") });
