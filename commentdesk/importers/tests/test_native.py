@@ -166,9 +166,10 @@ def test_a_second_run_adds_nothing(exported: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.django_db
-def test_an_import_stopped_half_way_resumes_to_the_same_site(exported: Path, tmp_path: Path,
+def test_an_import_stopped_half_way_resumes_to_the_same_site(exported: Path, tmp_path: Path, client: Client,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """Batches are committed one by one: stop after a few, run again, get the whole site."""
+    """Batches are committed one by one: stop after a few, run again, get the whole site;
+    a thread readers looked at in between shows the comments of the resumed run too."""
     first = exported.read_bytes()
     empty_installation()
     flush = native.NativeImporter._flush
@@ -184,10 +185,17 @@ def test_an_import_stopped_half_way_resumes_to_the_same_site(exported: Path, tmp
     with pytest.raises(KeyboardInterrupt):
         run_import(exported, "--batch-size", "2")
     partial = counts()
-    assert 0 < partial["Comment"] < 7 and partial["AuditLogEntry"] == 0
+    assert partial["Comment"] == 2 and partial["AuditLogEntry"] == 0
+
+    def shown() -> list[str]:
+        response = client.get("/api/v1/threads/demo/comments", {"key": "/2026/02/bridge"})
+        return [c["body"] for c in response.json()["comments"]]
+
+    assert shown() == ["First! (phone number removed)", "시의회 투표는 박빙이었고 🦀"]  # now cached
     monkeypatch.setattr(native.NativeImporter, "_flush", flush)
     assert "(resumed)" in run_import(exported, "--batch-size", "2")
     assert export_bytes(Site.objects.get(), tmp_path, "resumed.jsonl") == first
+    assert shown() == ["First! (phone number removed)", "시의회 투표는 박빙이었고 🦀", "Agreed."]
 
 
 @pytest.mark.django_db
