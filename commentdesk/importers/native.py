@@ -49,7 +49,11 @@ transaction per batch. A re-run adds nothing: threads, commenters and comments
 are matched by key or public id, users by username, memberships and word lists
 by their natural keys, and rows without an identifier (revisions, flags, bans,
 audit-log entries) by their whole content. So an import killed half-way is
-resumed by running it again.
+resumed by running it again. (Two rows identical in every exported field, split
+by a batch boundary of a killed run, would be restored once: none of these
+models' own code writes such twins.) The import adds no audit-log entry of its
+own: the site's log is restored as it was, and an extra entry would make the
+second export differ; users are created with unusable passwords.
 """
 
 from __future__ import annotations
@@ -112,7 +116,9 @@ class NativeFileError(Exception):
 
 def timestamp(value: datetime) -> str:
     """RFC 3339 UTC with six-digit microseconds: ``2026-02-01T10:00:00.000000Z``."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if value.tzinfo is not UTC:  # the database gives UTC already
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 # Characters that str.splitlines() and some editors take for line ends: escaped
@@ -131,6 +137,8 @@ def dumps(record: dict[str, Any]) -> str:
 
 def _plain(value: Any) -> Any:
     """A field's Python value as JSON (datetimes as :func:`timestamp`)."""
+    if value is None or type(value) in (str, int, bool):
+        return value
     if isinstance(value, datetime):
         return timestamp(value)
     if isinstance(value, bytes | memoryview):
@@ -180,9 +188,16 @@ class Section:
         return [f.attname for f in self.fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
 
     def paths(self) -> list[str]:
-        """``values()`` lookups giving each field (a reference through its target's identifier)."""
+        """``values()`` lookups giving each field (a reference through its target's identifier).
+
+        Raises LookupError for a reference to a model without a public identifier
+        in :data:`REF_FIELDS` (a new foreign key needs one there, or a place in
+        :data:`LEFT_OUT`)."""
         out = []
         for f in self.fields:
+            if f.is_relation and f.related_model not in REF_FIELDS:
+                raise LookupError(f"{self.model.__name__}.{f.name} refers to {f.related_model.__name__}, which has "
+                                  "no public identifier in native.REF_FIELDS: add one there, or the field to LEFT_OUT")
             if f.is_relation:
                 out.extend(f"{f.name}__{name}" for name in REF_FIELDS[f.related_model])
             else:
@@ -578,7 +593,7 @@ class NativeImporter:
                 ref = item.refs.get(name)
                 if ref is None:
                     continue
-                if _ident(ref) in pending_ids:
+                if model._meta.get_field(name).related_model is model and _ident(ref) in pending_ids:
                     self._create(section, pending)
                     pending, pending_ids = [], set()
                 pk = resolve(ref)
@@ -652,7 +667,10 @@ def import_file(path: Path, batch_size: int = 1000, dry_run: bool = False) -> tu
         plan = check_structure(path)
     except NativeFileError as exc:
         raise NativeFileError(f"{exc} (nothing was stored)") from exc
-    site_item = convert(BY_TYPE["site"], plan.site_line, plan.site_record)
+    try:
+        site_item = convert(BY_TYPE["site"], plan.site_line, plan.site_record)
+    except NativeFileError as exc:
+        raise NativeFileError(f"{exc} (nothing was stored)") from exc
     existing = Site.objects.filter(slug=plan.slug).first()
     if existing is not None:
         stored = dumps(next(BY_TYPE["site"].records(Site.objects.filter(pk=existing.pk))))
