@@ -458,11 +458,19 @@ class Tally:
 
     new: Counter[str] = field(default_factory=Counter)
     present: Counter[str] = field(default_factory=Counter)
+    # Users of the file that this installation already had (same username): kept
+    # as they are, and given the file's desk rights on the site.
+    existing_users: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        """``thread: 3 new, 0 present; comment: …`` in file order."""
-        return "; ".join(f"{s.type}: {self.new[s.type]} new, {self.present[s.type]} present"
+        """``thread: 3 new, 0 present; comment: …`` in file order, then the users
+        that were already in this installation."""
+        text = "; ".join(f"{s.type}: {self.new[s.type]} new, {self.present[s.type]} present"
                          for s in SECTIONS if self.new[s.type] or self.present[s.type])
+        if self.existing_users:
+            text += (" | users already in this installation (kept as they are, given the file's desk rights): "
+                     + ", ".join(self.existing_users))
+        return text
 
 
 class NativeImporter:
@@ -564,6 +572,8 @@ class NativeImporter:
             scope = scope.filter(**{f"{paths[0]}__in": [i.key(section)[0] for i in items]})
         stored = set(scope.values_list(*paths)) if paths else ({()} if scope.exists() else set())
         fresh = [i for i in items if i.key(section) not in stored]
+        if section.model is User:
+            self.tally.existing_users.extend(i.values["username"] for i in items if i.key(section) in stored)
         # Public ids are unique in the whole installation, not only in the site.
         unique = [k for k in section.natural_key if section.model._meta.get_field(k).unique]
         if fresh and unique and section.site_path is not None:

@@ -325,3 +325,18 @@ def test_export_refuses_an_unknown_site_and_writes_to_standard_output(site: Site
     assert [r["type"] for r in records(captured.out.encode())] == [
         "header", "site", "thread", "commenter", "comment", "end"]
     assert captured.err.startswith("Exported demo to -: 1 site, 1 thread, 1 commenter, 1 comment")
+
+
+@pytest.mark.django_db
+def test_a_user_already_in_the_installation_is_kept_and_named(exported: Path) -> None:
+    """Users are installation-wide: an existing username keeps its password and
+    details, gets the file's desk rights, and the summary names it."""
+    empty_installation()
+    User.objects.create_user("mo", email="mo@elsewhere.example", password="kept password 1")
+    out = run_import(exported)
+    assert out.rstrip().endswith("users already in this installation (kept as they are, given the file's "
+                                 "desk rights): mo")
+    mo = User.objects.get(username="mo")
+    assert mo.check_password("kept password 1") and mo.email == "mo@elsewhere.example"
+    assert Membership.objects.filter(user=mo, site__slug="demo").exists()
+    assert not User.objects.get(username="ada").has_usable_password()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,13 @@ class Command(BaseCommand):
         if site is None:
             raise CommandError(f"There is no site {options['site']!r}.")
         if options["file"] == "-":
-            counts = native.export_site(site, sys.stdout)
+            # UTF-8 and \n whatever the locale says, as in a file.
+            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+            try:
+                counts = native.export_site(site, out)
+            finally:
+                out.flush()
+                out.detach()
             report = sys.stderr
         else:
             path = Path(options["file"])
