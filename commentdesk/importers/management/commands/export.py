@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,12 @@ class Command(BaseCommand):
             out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
             try:
                 counts = native.export_site(site, out)
-            finally:
                 out.flush()
+            except BrokenPipeError as exc:
+                # the reader went away (``| head``): Python's own advice, os.devnull for what is left
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise CommandError("standard output was closed before the export was complete") from exc
+            finally:
                 out.detach()
             report = sys.stderr
         else:
