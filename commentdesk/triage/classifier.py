@@ -42,6 +42,7 @@ from typing import Any
 import joblib
 import numpy as np
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -261,16 +262,34 @@ MODELS_KEPT = 4
 _loaded: OrderedDict[str, Any] = OrderedDict()
 
 
-def active_model(site: Any) -> tuple[str, Any] | None:
-    """``(version, fitted pipeline)`` of the site's active classifier (else the
-    newest active shared one, ``site`` null), or None when none was trained."""
+def active_versions(site_ids: list[int]) -> dict[int, str | None]:
+    """{site id: version of its active classifier, else of the newest active shared
+    one (``site`` null), else None}; remembered per process
+    (:mod:`commentdesk.triage.sitecache`), one query for the sites not remembered."""
+    from commentdesk.triage import sitecache
     from commentdesk.triage.models import ClassifierModel
 
-    active = ClassifierModel.objects.filter(is_active=True).order_by("-created_at", "-id")
-    version = (active.filter(site=site).values_list("version", flat=True).first()
-               or active.filter(site__isnull=True).values_list("version", flat=True).first())
-    if version is None:
-        return None
+    def load(missing: list[int]) -> dict[int, str | None]:
+        out: dict[int, str | None] = {}
+        rows = (ClassifierModel.objects.filter(is_active=True)
+                .filter(models.Q(site_id__in=missing) | models.Q(site__isnull=True))
+                .order_by("-created_at", "-id").values_list("site_id", "version"))
+        shared = None
+        for site_id, version in rows:
+            if site_id is None:
+                shared = shared or version
+            else:
+                out.setdefault(site_id, version)
+        return {i: out.get(i, shared) for i in missing}
+
+    return sitecache.get_many("classifier", site_ids, load)
+
+
+def load_version(version: str) -> Any:
+    """The fitted pipeline of ``version``, unpickled once per process (the last
+    ``MODELS_KEPT`` kept). Raises ``ClassifierModel.DoesNotExist`` for an unknown version."""
+    from commentdesk.triage.models import ClassifierModel
+
     if version in _loaded:
         _loaded.move_to_end(version)
     else:
@@ -278,12 +297,33 @@ def active_model(site: Any) -> tuple[str, Any] | None:
         _loaded[version] = joblib.load(io.BytesIO(bytes(blob)))
         while len(_loaded) > MODELS_KEPT:
             _loaded.popitem(last=False)
-    return version, _loaded[version]
+    return _loaded[version]
+
+
+def active_model(site: Any) -> tuple[str, Any] | None:
+    """``(version, fitted pipeline)`` of the site's active classifier (else the
+    newest active shared one, ``site`` null), or None when none was trained."""
+    version = active_versions([site.pk])[site.pk]
+    return None if version is None else (version, load_version(version))
 
 
 def predict(model: Any, texts: Iterable[str]) -> np.ndarray:
-    """Probability (0..1) that each text should be rejected."""
+    """Probability (0..1) that each text should be rejected; one vectorising and
+    one matrix product for all of ``texts`` (pass a batch, not one at a time)."""
     return model.predict_proba(np.array(list(texts), dtype=object))[:, 1]
+
+
+def predict_explained(model: Any, texts: list[str], explain_at: float = 0.5,
+                      top: int = 3) -> tuple[np.ndarray, list[list[str]]]:
+    """``(probabilities, n-grams)``: as :func:`predict`, and for each text scoring at
+    least ``explain_at`` the n-grams of :func:`explain` ([] for the others). The
+    texts are vectorised once, for both."""
+    features = model[:-1].transform(np.array(texts, dtype=object)).tocsr()
+    features.sort_indices()
+    probabilities = model[-1].predict_proba(features)[:, 1]
+    grams = [_strongest(model, text, features, i, top) if probabilities[i] >= explain_at else []
+             for i, text in enumerate(texts)]
+    return probabilities, grams
 
 
 def explain(model: Any, text: str, top: int = 3) -> list[str]:
@@ -295,22 +335,32 @@ def explain(model: Any, text: str, top: int = 3) -> list[str]:
     ratio × coefficient. Only the readable (NFKC) n-grams are named, not the
     decomposed jamo ones.
     """
+    features = model[:-1].transform(np.array([text], dtype=object)).tocsr()
+    features.sort_indices()
+    return _strongest(model, text, features, 0, top)
+
+
+def _strongest(model: Any, text: str, features: Any, row: int, top: int) -> list[str]:
+    """:func:`explain` of ``text``, whose transformed features are row ``row`` of
+    ``features`` (CSR with sorted indices)."""
     from sklearn.feature_extraction import FeatureHasher
 
-    union = model.named_steps["ngrams"]
-    vectorizer = union.transformer_list[0][1]
+    vectorizer = model.named_steps["ngrams"].transformer_list[0][1]
     grams = sorted(set(vectorizer.build_analyzer()(text)))
     if not grams:
         return []
-    features = model.named_steps["ratio"].transform(
-        model.named_steps["tfidf"].transform(union.transform([text]))).toarray()[0]
+    start, end = features.indptr[row], features.indptr[row + 1]
+    indices, data = features.indices[start:end], features.data[start:end]
     hasher = FeatureHasher(n_features=vectorizer.n_features, input_type="string", alternate_sign=False)
-    columns = hasher.transform([[g] for g in grams]).tocsr().indices
-    coef = model.named_steps["linear"].coef_[0]
-    ranked = sorted(((features[c] * coef[c], g.strip()) for g, c in zip(grams, columns)), reverse=True)
+    columns = hasher.transform([[g] for g in grams]).indices
+    at = np.minimum(np.searchsorted(indices, columns), max(len(indices) - 1, 0))
+    present = (indices[at] == columns) if len(indices) else np.zeros(len(columns), dtype=bool)
+    value = np.where(present, data[at] if len(indices) else 0.0, 0.0) * model.named_steps["linear"].coef_[0][columns]
     chosen: list[str] = []
-    for value, gram in ranked:
-        if value <= 0 or len(chosen) >= top:
+    # Strongest first (ties: the later n-gram first).
+    for i in sorted(np.flatnonzero(value > 0).tolist(), key=lambda i: (value[i], grams[i].strip()), reverse=True):
+        gram = grams[i].strip()
+        if len(chosen) >= top:
             break
         if len(gram) > 1 and not any(gram in c for c in chosen):
             chosen.append(gram)

@@ -1,5 +1,6 @@
-"""Receivers: score each submitted comment, and forget built scorers when the
-setting changes (tests use ``override_settings``)."""
+"""Receivers: score each submitted comment, forget built scorers when the
+setting changes (tests use ``override_settings``), and forget a site's
+remembered triage settings when they change (:mod:`.sitecache`)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,13 @@ def on_setting_changed(setting: str, **kwargs: Any) -> None:
         from commentdesk.triage.pipeline import get_scorers
 
         get_scorers.cache_clear()
+
+
+def on_triage_settings_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A WordList, TriagePolicy, ClassifierModel or Site was saved or deleted: drop what
+    :mod:`commentdesk.triage.sitecache` remembers of its site (of every site for a
+    shared classifier, whose ``site`` is None)."""
+    from commentdesk.sites.models import Site
+    from commentdesk.triage import sitecache
+
+    sitecache.changed(instance.pk if isinstance(instance, Site) else instance.site_id)
