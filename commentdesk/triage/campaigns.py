@@ -128,19 +128,17 @@ def _execute_many(model: type[models.Model], sql: str, fields: list[str], rows: 
                      values=", ".join(["%s"] * len(columns)),
                      sets=", ".join(f"{quote(f.column)} = %s" for f in columns[:-1]),
                      pk=quote(meta.pk.column))
+    prepared: list[dict[Any, Any]] = [{} for _ in columns]  # the same time or id, prepared once
+
+    def prepare(field: Any, cache: dict[Any, Any], value: Any) -> Any:
+        if value is None or isinstance(value, bytes):
+            return field.get_db_prep_save(value, connection)
+        if value not in cache:
+            cache[value] = field.get_db_prep_save(value, connection)
+        return cache[value]
+
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [tuple(f.get_db_prep_save(v, connection) for f, v in zip(columns, row))
-                                 for row in rows])
-
-
-def _insert_bands(rows: list[tuple[int, int, int, Any]]) -> None:
-    """Insert FingerprintBand rows ``(fingerprint id, site id, key, created_at)`` with
-    one ``executemany``: eight rows per comment made ``bulk_create`` (a model
-    instance and compiled SQL per row) the largest cost of a batch."""
-    from commentdesk.triage.models import FingerprintBand
-
-    _execute_many(FingerprintBand, "INSERT INTO {table} ({columns}) VALUES ({values})",
-                  ["fingerprint", "site", "key", "created_at"], rows)
+        cursor.executemany(sql, [tuple(prepare(f, c, v) for f, c, v in zip(columns, prepared, row)) for row in rows])
 
 
 def _update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -176,12 +174,18 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             fp_of.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
         new = {c.pk: (c, v, keys) for _, c, v, keys in items if c.pk not in fp_of}
         if new:
-            Fingerprint.objects.bulk_create(
-                [Fingerprint(comment_id=pk, site_id=c.site_id, created_at=c.created_at, signature=v.tobytes())
-                 for pk, (c, v, _) in new.items()], ignore_conflicts=True)
+            # A comment fingerprinted meanwhile by another process keeps that fingerprint
+            # (its bands may then be stored twice: candidates are a set).
+            _execute_many(Fingerprint, "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING",
+                          ["comment", "site", "created_at", "signature"],
+                          [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()])
+            fresh = {}
             for chunk in _chunks(list(new)):
-                fp_of.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
-            _insert_bands([(fp_of[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
+                fresh.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
+            fp_of.update(fresh)
+            _execute_many(FingerprintBand, "INSERT INTO {table} ({columns}) VALUES ({values})",
+                          ["fingerprint", "site", "key", "created_at"],
+                          [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
         # Candidates: every stored band sharing a key, per site, within the batch's time span.
         bands: dict[tuple[int, int], list[int]] = {}  # (site, key) → fingerprint ids
         sites: dict[int, list[tuple[int, Comment, np.ndarray, list[int]]]] = {}
