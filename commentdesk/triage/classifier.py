@@ -475,7 +475,11 @@ def _strongest(model: Any, text: str, features: Any, row: int, top: int) -> list
     positive = np.flatnonzero(value_of > 0)
     key = _recipe(vectorizer)
     for limit in (50, len(positive)):
-        strongest = positive if len(positive) <= limit else positive[np.argpartition(-value_of[positive], limit)[:limit]]
+        if len(positive) <= limit:
+            strongest = positive
+        else:  # every column at least as strong as the limit-th, ties included
+            floor = -np.partition(-value_of[positive], limit - 1)[limit - 1]
+            strongest = positive[value_of[positive] >= floor]
         value = dict(zip(indices[strongest].tolist(), value_of[strongest].tolist()))
         if key is None:
             grams = sorted(set(vectorizer.build_analyzer()(text)))

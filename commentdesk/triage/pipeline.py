@@ -239,7 +239,8 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
     waiting = stage == "request" and any(s.stage == "background" for s in scorers)
     now = timezone.now()
     ids = list(dict.fromkeys(c.pk for c in comments))
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: a failure here fails the caller's work too.
+    with transaction.atomic(savepoint=False):
         scores = {s.comment_id: s for s in Score.objects.select_for_update().filter(comment_id__in=ids)}
         old, new = set(scores), []
         for context, outcome in zip(contexts, outcomes):

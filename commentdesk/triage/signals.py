@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from commentdesk.comments.models import Comment
 
 logger = logging.getLogger(__name__)
@@ -17,22 +19,25 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
 
     Sent after the comment's transaction committed, so the comment is already
     safe: any failure here is logged and recorded as "not scored: <why>" on the
-    Score, and never reaches the reader's answer.
+    Score, and never reaches the reader's answer. The Score and the queued task
+    are written in one transaction (one commit: the largest part of the
+    latency this adds to the reader's request; see ``bench/triage.py``).
     """
     from commentdesk.triage import pipeline, tasks
 
     try:
-        score = pipeline.score_comment(comment, "request")
+        with transaction.atomic():
+            score = pipeline.score_comment(comment, "request")
+            if score.state == score.State.PARTIAL:
+                try:
+                    with transaction.atomic():  # a failed insert must not undo the Score
+                        tasks.score_in_background.enqueue(comment.pk)
+                except Exception as exc:
+                    logger.exception("triage could not queue comment %s", comment.pk)
+                    pipeline.mark_not_scored(comment.pk, f"background queue unavailable ({type(exc).__name__})")
     except Exception as exc:
         logger.exception("triage failed on comment %s", comment.pk)
         pipeline.mark_not_scored(comment.pk, f"scoring failed ({type(exc).__name__})")
-        return
-    if score.state == score.State.PARTIAL:
-        try:
-            tasks.score_in_background.enqueue(comment.pk)
-        except Exception as exc:
-            logger.exception("triage could not queue comment %s", comment.pk)
-            pipeline.mark_not_scored(comment.pk, f"background queue unavailable ({type(exc).__name__})")
 
 
 def on_setting_changed(setting: str, **kwargs: Any) -> None:

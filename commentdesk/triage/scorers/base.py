@@ -122,6 +122,6 @@ class Scorer:
         for context in contexts:
             try:
                 out.append(self.score(context))
-            except Exception as exc:  # recorded per comment by the pipeline
+            except Exception as exc:  # noqa: BLE001 - recorded per comment by the pipeline
                 out.append(exc)
         return out
