@@ -14,7 +14,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment
-from commentdesk.comments.tests.factories import CommentFactory, SiteFactory, ThreadFactory
+from commentdesk.comments.tests.factories import (
+    CommentFactory,
+    SiteFactory,
+    ThreadFactory,
+)
 from commentdesk.triage import classifier, pipeline, tasks
 from commentdesk.triage.models import ClassifierModel, Score, TriagePolicy, WordList
 from commentdesk.triage.tests.conftest import TEST
