@@ -197,8 +197,11 @@ def score_comment(comment: Comment, stage: str = "all") -> Score:
 
 
 def _text(comment: Comment) -> str:
-    # Lone surrogates (possible in imported text) cannot be encoded: "?" instead.
-    return (comment.body or "")[:MAX_TEXT].encode("utf-8", "replace").decode("utf-8")
+    """What scorers read: at most MAX_TEXT characters; lone surrogates (possible in
+    imported text) cannot be encoded, "?" instead; NUL, which PostgreSQL cannot
+    store in the Score's JSON (a matched span, a sample), "\ufffd" instead. One
+    character for one, so spans still index the body."""
+    return (comment.body or "")[:MAX_TEXT].encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
 
 
 def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:

@@ -62,7 +62,7 @@ def furnish(site: Any) -> list[Comment]:
     threads = [ThreadFactory(site=site) for _ in range(3)]
     comments = []
     for i, body in enumerate(BODIES):
-        storable = body.encode("utf-8", "replace").decode("utf-8") == body
+        storable = body.encode("utf-8", "replace").decode("utf-8") == body and "\x00" not in body
         comment = CommentFactory(thread=threads[i % 3], body=body if storable else "placeholder",
                                  created_at=start + timedelta(minutes=i),
                                  ip_hash="same" if body.startswith("opinion") else f"ip{i}")
@@ -105,6 +105,18 @@ def test_every_bad_text_in_one_batch_is_scored(site: Any, shared_model: Classifi
     assert [s.comment_id for s in scores] == [c.pk for c in comments]
     assert all(s.state == "scored" and s.skipped == {} for s in scores)
     assert Score.objects.filter(comment__in=comments, state="scored").count() == len(BAD_INPUTS)
+
+
+def test_a_nul_in_a_matched_span_does_not_fail_the_batch(site: Any, scorers: Any, make_comment: Any) -> None:
+    """A banned term written around a NUL (an imported body) is found and shown
+    without the NUL, which PostgreSQL's JSON could not store; the batch is stored."""
+    scorers({"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"})
+    WordList.objects.create(site=site, kind="banned", terms="spam")
+    comments = [make_comment("placeholder"), make_comment("fine")]
+    comments[0].body = "sp\x00am here"
+    scores = pipeline.score_comments(comments)
+    assert scores[0].reasons == ['banned term: spam ("sp\ufffdam")'] and scores[1].reasons == []
+    assert Score.objects.get(comment=comments[0]).scores == {"words": 0.95}
 
 
 def test_failing_scorer_is_skipped_for_each_comment_of_a_batch(scorers: Any, make_comment: Any) -> None:
