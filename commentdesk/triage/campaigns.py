@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 from datasketch import MinHash
-from django.db import connections, models, router, transaction
+from django.db import models, transaction
 
 from commentdesk.comments.models import Comment
+from commentdesk.triage.rows import insert_many, update_many
 
 NUM_PERM = 64
 BANDS, ROWS = 8, 8
@@ -117,36 +118,6 @@ def _chunks(values: list[Any]) -> Any:
         yield values[start:start + CHUNK]
 
 
-def _execute_many(model: type[models.Model], sql: str, fields: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Run ``sql`` (``{table}`` and ``{columns}`` filled in, quoted) once per row with
-    one ``executemany``; values are prepared for the database by ``fields``."""
-    meta = model._meta
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in fields]
-    sql = sql.format(table=quote(meta.db_table), columns=", ".join(quote(f.column) for f in columns),
-                     values=", ".join(["%s"] * len(columns)),
-                     sets=", ".join(f"{quote(f.column)} = %s" for f in columns[:-1]),
-                     pk=quote(meta.pk.column))
-    prepared: list[dict[Any, Any]] = [{} for _ in columns]  # the same time or id, prepared once
-
-    def prepare(field: Any, cache: dict[Any, Any], value: Any) -> Any:
-        if value is None or isinstance(value, bytes):
-            return field.get_db_prep_save(value, connection)
-        if value not in cache:
-            cache[value] = field.get_db_prep_save(value, connection)
-        return cache[value]
-
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [tuple(prepare(f, c, v) for f, c, v in zip(columns, prepared, row)) for row in rows])
-
-
-def _update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """``UPDATE`` each row ``(value of each of fields…, pk)`` with one ``executemany``
-    (Django's ``bulk_update`` builds a CASE expression per row, slower here)."""
-    _execute_many(model, "UPDATE {table} SET {sets} WHERE {pk} = %s", [*fields, model._meta.pk.name], rows)
-
-
 def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
     """:func:`record` for many comments at once: one :class:`Found` per comment, in order.
 
@@ -176,16 +147,15 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
         if new:
             # A comment fingerprinted meanwhile by another process keeps that fingerprint
             # (its bands may then be stored twice: candidates are a set).
-            _execute_many(Fingerprint, "INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING",
-                          ["comment", "site", "created_at", "signature"],
-                          [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()])
+            insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
+                        [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
+                        skip_conflicts=True)
             fresh = {}
             for chunk in _chunks(list(new)):
                 fresh.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
             fp_of.update(fresh)
-            _execute_many(FingerprintBand, "INSERT INTO {table} ({columns}) VALUES ({values})",
-                          ["fingerprint", "site", "key", "created_at"],
-                          [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
+            insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
+                        [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
         # Candidates: every stored band sharing a key, per site, within the batch's time span.
         bands: dict[tuple[int, int], list[int]] = {}  # (site, key) → fingerprint ids
         sites: dict[int, list[tuple[int, Comment, np.ndarray, list[int]]]] = {}
@@ -250,13 +220,13 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
         for f in found:
             if f.campaign_id is not None and f.campaign_id < 0:
                 f.campaign_id = real[f.campaign_id]
-        _update_many(Fingerprint, ["campaign"], [(real.get(cid, cid), fp) for fp, cid in member_of.items()])
+        update_many(Fingerprint, ["campaign"], [(real.get(cid, cid), fp) for fp, cid in member_of.items()])
         ids = [real.get(cid, cid) for cid in touched]
         sizes: dict[int, int] = {}
         for chunk in _chunks(ids):
             sizes.update(Fingerprint.objects.filter(campaign_id__in=chunk).values_list("campaign_id")
                          .annotate(n=models.Count("pk")).values_list("campaign_id", "n"))
-        _update_many(Campaign, ["size", "updated_at"],
+        update_many(Campaign, ["size", "updated_at"],
                      [(sizes.get(real.get(cid, cid), 0), newest, real.get(cid, cid)) for cid, newest in touched.items()])
     return found
 

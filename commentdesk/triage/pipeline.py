@@ -27,12 +27,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from commentdesk.comments.models import Comment
 from commentdesk.triage.models import Score
+from commentdesk.triage.rows import insert_many
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 logger = logging.getLogger(__name__)
@@ -249,10 +250,10 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
         for context, outcome in zip(contexts, outcomes):
             score = scores.get(context.comment.pk)
             if score is None:
-                score = scores[context.comment.pk] = Score(comment=context.comment)
+                score = scores[context.comment.pk] = Score(comment_id=context.comment.pk)
                 new.append(score)
             _merge(score, outcome, weights, waiting, now)
-        Score.objects.bulk_create(new)
+        _store_new(new)
         Score.objects.bulk_update([scores[pk] for pk in ids if pk in old], UPDATED)
         languages: dict[str, list[int]] = {}
         for context in contexts:
@@ -262,6 +263,21 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
         for language, pks in languages.items():
             Comment.objects.filter(pk__in=pks, language="").update(language=language)
     return [scores[c.pk] for c in comments]
+
+
+def _store_new(scores: list[Score]) -> None:
+    """Insert new Scores with one ``executemany`` (:mod:`.rows`) and give them their ids."""
+    if not scores:
+        return
+    insert_many(Score, ["comment", *UPDATED], [(s.comment_id, *(getattr(s, f) for f in UPDATED)) for s in scores])
+    db = router.db_for_write(Score)
+    ids: dict[int, int] = {}
+    for start in range(0, len(scores), BATCH):
+        chunk = [s.comment_id for s in scores[start:start + BATCH]]
+        ids.update(Score.objects.using(db).filter(comment_id__in=chunk).values_list("comment_id", "pk"))
+    for s in scores:
+        s.pk = ids[s.comment_id]
+        s._state.adding, s._state.db = False, db
 
 
 # Score fields a scoring run writes.
