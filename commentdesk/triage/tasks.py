@@ -16,8 +16,8 @@ logger = logging.getLogger(__name__)
 @task
 def score_in_background(comment_id: int) -> str:
     """Run the background-stage scorers over comment ``comment_id``, together with
-    up to ``pipeline.BATCH - 1`` other comments still waiting for them (Score
-    ``partial``, oldest first), so that a worker behind on a burst of comments
+    up to ``pipeline.BATCH - 1`` comments submitted after it that still wait for
+    them (Score ``partial``), so that a worker behind on a burst of comments
     scores them in batches; their own tasks then find them scored.
 
     Returns the Score's state (``scored``/``not_scored``), ``"gone"`` when the
@@ -33,9 +33,12 @@ def score_in_background(comment_id: int) -> str:
     state = Score.objects.filter(comment_id=comment_id).values_list("state", flat=True).first()
     if state in (Score.State.SCORED, Score.State.NOT_SCORED):
         return "already scored"
+    # Comments submitted after it: walking the ids up from here costs no more than
+    # the backlog itself (the Score's state has no index to search by).
     waiting = list(Comment.objects.select_related("site")
-                   .filter(triage_score__state=Score.State.PARTIAL).exclude(pk=comment_id)
-                   .order_by("triage_score__scored_at", "pk")[: pipeline.BATCH - 1])
+                   .filter(pk__gt=comment_id, triage_score__state=Score.State.PARTIAL)
+                   .order_by("pk")[: pipeline.BATCH - 1])
+    failure: Exception | None = None
     for batch in ([comment, *waiting], [comment]) if waiting else ([comment],):
         try:
             return pipeline.score_comments(batch, "background")[0].state

@@ -172,15 +172,15 @@ def test_retrained_classifier_is_used_at_once(site: Any, tmp_path: Path, make_co
 
 
 def test_background_task_scores_the_waiting_comments_together(scorers: Any, make_comment: Any) -> None:
-    """The first task scores every comment still waiting; the others' tasks find theirs scored."""
+    """The first task scores every later comment still waiting; their tasks find them scored."""
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
             {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5, "stage": "background"}})
     comments = [make_comment(f"comment {i}") for i in range(3)]
     for c in comments:
         assert pipeline.score_comment(c, "request").state == "partial"
-    assert tasks.score_in_background.call(comments[1].pk) == "scored"
+    assert tasks.score_in_background.call(comments[0].pk) == "scored"
     assert list(Score.objects.order_by("comment_id").values_list("state", "risk")) == [("scored", 0.75)] * 3
-    assert tasks.score_in_background.call(comments[0].pk) == "already scored"
+    assert tasks.score_in_background.call(comments[2].pk) == "already scored"
 
 
 def test_task_for_many_comments_counts_the_gone(scorers: Any, make_comment: Any) -> None:
