@@ -19,6 +19,17 @@ n-grams did worse, and adding kmhas to korean_hate_speech's training made it
 worse — so each site trains on the seed sets of its own languages plus its own
 decisions.
 
+Tried again in 5-fold CV (same seed; means for korean_hate_speech, kmhas,
+youtube_spam, davidson_hate_offensive; this recipe 0.8310, 0.9265, 0.9928,
+0.9859), none kept since each loses on a Korean set: word 1–2-grams as a third
+hashed block 0.8312, 0.9263, 0.9935, 0.9862; C=8 0.8293, 0.9269, 0.9932,
+0.9857; C=2 0.8308, 0.9245, 0.9923, 0.9857; NB smoothing 0.5 instead of 1
+0.8288, 0.9261, 0.9936, 0.9858.
+
+Scoring reads the pipeline's steps itself (:func:`predict_explained`): the
+n-gram counts come from each word's hashed n-grams, remembered per process
+(char_wb n-grams never cross a word), equal to scikit-learn's own transform.
+
 Labels: 1 = a moderator should reject it (the datasets' ``label``; a site's
 ``reject``/``spam`` decisions), 0 = approve.
 """
