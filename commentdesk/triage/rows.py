@@ -15,6 +15,10 @@ from typing import Any
 
 from django.db import connections, models, router
 
+# Values both drivers (sqlite3, psycopg) take as they are, which integer, float,
+# text and binary fields pass on unchanged: no get_db_prep_save call per value.
+PLAIN = frozenset({int, float, str, bytes, type(None)})
+
 
 def execute_many(model: type[models.Model], sql: str, fields: list[str], rows: list[tuple[Any, ...]]) -> None:
     """Run ``sql`` (``{table}`` and ``{columns}`` filled in, quoted) once per row with
@@ -30,6 +34,8 @@ def execute_many(model: type[models.Model], sql: str, fields: list[str], rows: l
     prepared: list[dict[Any, Any]] = [{} for _ in columns]  # the same time, prepared once
 
     def prepare(field: Any, cache: dict[Any, Any], value: Any) -> Any:
+        if type(value) in PLAIN:
+            return value  # what the field would hand the driver unchanged
         if not isinstance(value, datetime):
             return field.get_db_prep_save(value, connection)
         if value not in cache:
