@@ -266,8 +266,11 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
 
 
 def _store_new(scores: list[Score]) -> None:
-    """Insert new Scores with one ``executemany`` (:mod:`.rows`) and give them their ids."""
-    if not scores:
+    """Insert new Scores and give them their ids: a few (a submission) with Django's
+    ``bulk_create``, one statement that returns the ids; a batch with one
+    ``executemany`` (:mod:`.rows`, cheaper per row) and one query for the ids."""
+    if len(scores) <= FEW:
+        Score.objects.bulk_create(scores)
         return
     insert_many(Score, ["comment", *UPDATED], [(s.comment_id, *(getattr(s, f) for f in UPDATED)) for s in scores])
     db = router.db_for_write(Score)
@@ -280,6 +283,8 @@ def _store_new(scores: list[Score]) -> None:
         s._state.adding, s._state.db = False, db
 
 
+# Up to this many new Scores are inserted with bulk_create (see _store_new).
+FEW = 10
 # Score fields a scoring run writes.
 UPDATED = ["state", "risk", "scores", "reasons", "details", "skipped", "not_scored_reason", "model_version",
            "scored_at"]

@@ -25,19 +25,18 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
     """
     from commentdesk.triage import pipeline, tasks
 
+    step = "scoring failed"
     try:
         with transaction.atomic():
             score = pipeline.score_comment(comment, "request")
             if score.state == score.State.PARTIAL:
-                try:
-                    with transaction.atomic():  # a failed insert must not undo the Score
-                        tasks.score_in_background.enqueue(comment.pk)
-                except Exception as exc:
-                    logger.exception("triage could not queue comment %s", comment.pk)
-                    pipeline.mark_not_scored(comment.pk, f"background queue unavailable ({type(exc).__name__})")
+                step = "background queue unavailable"
+                tasks.score_in_background.enqueue(comment.pk)
     except Exception as exc:
-        logger.exception("triage failed on comment %s", comment.pk)
-        pipeline.mark_not_scored(comment.pk, f"scoring failed ({type(exc).__name__})")
+        # Both undone (no savepoint: two round trips fewer per submission); the
+        # Score says why.
+        logger.exception("triage failed on comment %s (%s)", comment.pk, step)
+        pipeline.mark_not_scored(comment.pk, f"{step} ({type(exc).__name__})")
 
 
 def on_setting_changed(setting: str, **kwargs: Any) -> None:
