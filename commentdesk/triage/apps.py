@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class TriageConfig(AppConfig):
-    """Connects scoring to ``comment_submitted`` and ``comment_edited`` and registers the set-up checks."""
+    """Connects scoring to ``comment_submitted`` and ``comment_edited``, forgets
+    remembered settings when they change, and registers the set-up checks."""
 
     name = "commentdesk.triage"
     label = "triage"
@@ -10,12 +11,19 @@ class TriageConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
         from django.core.signals import setting_changed
+        from django.db.models.signals import post_delete, post_save
 
         from commentdesk.comments.signals import comment_edited, comment_submitted
+        from commentdesk.sites.models import Site
         from commentdesk.triage import checks as triage_checks
         from commentdesk.triage import signals
+        from commentdesk.triage.models import ClassifierModel, TriagePolicy, WordList
 
         comment_submitted.connect(signals.on_comment_submitted, dispatch_uid="triage.score")
         comment_edited.connect(signals.on_comment_edited, dispatch_uid="triage.rescore")
         setting_changed.connect(signals.on_setting_changed, dispatch_uid="triage.settings")
         checks.register(triage_checks.check_scorers, "triage")
+        for sender in (WordList, TriagePolicy, ClassifierModel, Site):
+            for signal in (post_save, post_delete):
+                signal.connect(signals.on_triage_settings_saved, sender=sender,
+                               dispatch_uid=f"triage.stamp.{sender.__name__}")

@@ -14,6 +14,7 @@ Jaccard similarity (≥ ``THRESHOLD``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -23,9 +24,10 @@ from typing import Any
 
 import numpy as np
 from datasketch import MinHash
-from django.db import transaction
+from django.db import models, transaction
 
 from commentdesk.comments.models import Comment
+from commentdesk.triage.rows import insert_many, update_many
 
 NUM_PERM = 64
 BANDS, ROWS = 8, 8
@@ -56,9 +58,19 @@ def signature(text: str) -> np.ndarray | None:
     if len(norm.replace(" ", "")) < MIN_CHARS:
         return None
     shingles = {norm[i:i + SHINGLE] for i in range(len(norm) - SHINGLE + 1)}
-    m = MinHash(num_perm=NUM_PERM, seed=1)
+    permutations, scheme = _permutations()
+    m = MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme)
     m.update_batch([s.encode("utf-8") for s in shingles])
     return np.asarray(m.hashvalues, dtype="<u8")
+
+
+@functools.cache
+def _permutations() -> tuple[Any, str]:
+    """datasketch's permutations and hashing scheme for ``NUM_PERM`` and seed 1,
+    drawn once per process (the values ``MinHash(num_perm=64, seed=1)`` draws
+    each time, so signatures stay those already stored)."""
+    template = MinHash(num_perm=NUM_PERM, seed=1)
+    return template.permutations, template.scheme
 
 
 def band_keys(values: np.ndarray) -> list[int]:
@@ -92,55 +104,184 @@ def record(comment: Comment, window: timedelta) -> Found:
     """Fingerprint ``comment`` (once), find its near-duplicates of the same site
     created within ``window`` before it, and put it into their campaign
     (creating one when none of them has one). Returns what was found; a text
-    too short to compare gives ``Found(compared=False)``."""
+    too short to compare gives ``Found(compared=False)``. One comment of
+    :func:`record_many`."""
+    return record_many([comment], window)[0]
+
+
+# Values per query in ``IN (…)`` lists, below every database's parameter limit.
+CHUNK = 500
+
+
+def _chunks(values: list[Any]) -> Any:
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
+    """:func:`record` for many comments at once: one :class:`Found` per comment, in order.
+
+    Fingerprints and bands of the batch are stored first (``bulk_create``), then
+    the candidates of every comment are read with one band query per site (and
+    chunk of keys), and the comments join campaigns in the order they were
+    written (``created_at``, then id), as one by one. Comments of the batch see
+    each other, whichever order they come in. Database work: a handful of
+    queries per batch, plus one insert per new campaign.
+    """
     from commentdesk.triage.models import Campaign, Fingerprint, FingerprintBand
 
-    values = signature(comment.body or "")
-    if values is None:
-        return Found(compared=False)
-    keys = band_keys(values)
-    since = comment.created_at - window
+    found: list[Found] = [Found(compared=False) for _ in comments]
+    items = []  # (index, comment, signature values, band keys)
+    for i, comment in enumerate(comments):
+        values = signature(comment.body or "")
+        if values is not None:
+            items.append((i, comment, values, band_keys(values)))
+    if not items:
+        return found
     with transaction.atomic():
-        fp, created = Fingerprint.objects.get_or_create(
-            comment=comment, defaults={"site_id": comment.site_id, "created_at": comment.created_at,
-                                       "signature": values.tobytes()})
-        if created:
-            FingerprintBand.objects.bulk_create(
-                FingerprintBand(fingerprint=fp, site_id=comment.site_id, key=k, created_at=comment.created_at)
-                for k in keys)
-        candidate_ids = list(
-            FingerprintBand.objects.filter(site_id=comment.site_id, key__in=keys, created_at__gte=since,
-                                           created_at__lte=comment.created_at)
-            .exclude(fingerprint=fp).order_by("-created_at").values_list("fingerprint_id", flat=True)
-            .distinct()[:MAX_CANDIDATES])
-        others = Fingerprint.objects.filter(pk__in=candidate_ids).select_related("comment")
-        near = [o for o in others
-                if similarity(values, np.frombuffer(bytes(o.signature), dtype="<u8")) >= THRESHOLD]
-        if not near:
-            return Found()
-        campaign_id = fp.campaign_id or min((o.campaign_id for o in near if o.campaign_id), default=None)
-        if campaign_id is None:
-            first = min(near, key=lambda o: o.created_at)
-            campaign_id = Campaign.objects.create(site_id=comment.site_id, sample=first.comment.body[:500],
-                                                  created_at=first.created_at).pk
-        joining = [fp.pk] + [o.pk for o in near if o.campaign_id is None]
-        Fingerprint.objects.filter(pk__in=joining).update(campaign_id=campaign_id)
-        size = Fingerprint.objects.filter(campaign_id=campaign_id).count()
-        Campaign.objects.filter(pk=campaign_id).update(size=size, updated_at=comment.created_at)
-    members = [comment] + [o.comment for o in near]
-    return Found(near=[o.comment_id for o in near], threads=len({c.thread_id for c in members}),
-                 commenters=len({c.commenter_id for c in members}), campaign_id=campaign_id)
+        ids = [c.pk for _, c, _, _ in items]
+        fp_of: dict[int, int] = {}  # comment id → fingerprint id
+        for chunk in _chunks(ids):
+            fp_of.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
+        new = {c.pk: (c, v, keys) for _, c, v, keys in items if c.pk not in fp_of}
+        if new:
+            # A comment fingerprinted meanwhile by another process keeps that fingerprint
+            # (its bands may then be stored twice: candidates are a set).
+            insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
+                        [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
+                        skip_conflicts=True)
+            fresh = {}
+            for chunk in _chunks(list(new)):
+                fresh.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
+            fp_of.update(fresh)
+            insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
+                        [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
+        # Candidates: every stored band sharing a key, per site, within the batch's time span.
+        bands: dict[tuple[int, int], list[int]] = {}  # (site, key) → fingerprint ids
+        sites: dict[int, list[tuple[int, Comment, np.ndarray, list[int]]]] = {}
+        for item in items:
+            sites.setdefault(item[1].site_id, []).append(item)
+        for site_id, site_items in sites.items():
+            keys = sorted({k for _, _, _, ks in site_items for k in ks})
+            since = min(c.created_at for _, c, _, _ in site_items) - window
+            until = max(c.created_at for _, c, _, _ in site_items)
+            for chunk in _chunks(keys):
+                rows = FingerprintBand.objects.filter(site_id=site_id, key__in=chunk, created_at__gte=since,
+                                                      created_at__lte=until)
+                for key, fp_id in rows.values_list("key", "fingerprint_id"):
+                    bands.setdefault((site_id, key), []).append(fp_id)
+        wanted = sorted({fp for fps in bands.values() for fp in fps} | set(fp_of.values()))
+        others: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(wanted):
+            for row in Fingerprint.objects.filter(pk__in=chunk).values(
+                    "pk", "signature", "campaign_id", "comment_id", "created_at", "comment__thread_id",
+                    "comment__commenter_id"):
+                row["values"] = np.frombuffer(bytes(row["signature"]), dtype="<u8")
+                others[row["pk"]] = row
+        candidates: dict[int, list[int]] = {}
+        for _, c, _, keys in items:
+            own, since = fp_of[c.pk], c.created_at - window
+            near_by_band = {fp for k in keys for fp in bands.get((c.site_id, k), [])
+                            if fp != own and since <= others[fp]["created_at"] <= c.created_at}
+            candidates[c.pk] = sorted(near_by_band, key=lambda fp: (others[fp]["created_at"], fp),
+                                      reverse=True)[:MAX_CANDIDATES]
+        # Campaigns created in this batch get ids -1, -2, … until stored at the end;
+        # an existing campaign (smaller id, older) is preferred, as one by one.
+        created: dict[int, dict[str, Any]] = {}
+        member_of: dict[int, int] = {}  # fingerprint id → campaign id (new or changed only)
+        touched: dict[int, Any] = {}  # campaign id → newest member's created_at
+
+        def age(campaign_id: int) -> tuple[int, int]:
+            return (0, campaign_id) if campaign_id > 0 else (1, -campaign_id)
+
+        for i, c, values, _ in sorted(items, key=lambda item: (item[1].created_at, item[1].pk)):
+            me = others[fp_of[c.pk]]
+            near = [others[fp] for fp in candidates[c.pk] if similarity(values, others[fp]["values"]) >= THRESHOLD]
+            if not near:
+                found[i] = Found()
+                continue
+            campaign_id = me["campaign_id"] or min((o["campaign_id"] for o in near if o["campaign_id"]),
+                                                   key=age, default=None)
+            if campaign_id is None:
+                first = min(near, key=lambda o: (o["created_at"], o["pk"]))
+                campaign_id = -(len(created) + 1)
+                created[campaign_id] = {"site_id": c.site_id, "first": first["comment_id"],
+                                        "created_at": first["created_at"]}
+            for member in [me] + [o for o in near if o["campaign_id"] is None]:
+                member["campaign_id"] = member_of[member["pk"]] = campaign_id
+            touched[campaign_id] = max(touched.get(campaign_id, c.created_at), c.created_at)
+            found[i] = Found(near=[o["comment_id"] for o in near],
+                             threads=len({c.thread_id} | {o["comment__thread_id"] for o in near}),
+                             commenters=len({c.commenter_id} | {o["comment__commenter_id"] for o in near}),
+                             campaign_id=campaign_id)
+        if not touched:
+            return found
+        real = _store_campaigns(created)
+        for f in found:
+            if f.campaign_id is not None and f.campaign_id < 0:
+                f.campaign_id = real[f.campaign_id]
+        update_many(Fingerprint, ["campaign"], [(real.get(cid, cid), fp) for fp, cid in member_of.items()])
+        ids = [real.get(cid, cid) for cid in touched]
+        sizes: dict[int, int] = {}
+        for chunk in _chunks(ids):
+            sizes.update(Fingerprint.objects.filter(campaign_id__in=chunk).values_list("campaign_id")
+                         .annotate(n=models.Count("pk")).values_list("campaign_id", "n"))
+        update_many(Campaign, ["size", "updated_at"],
+                     [(sizes.get(real.get(cid, cid), 0), newest, real.get(cid, cid)) for cid, newest in touched.items()])
+    return found
+
+
+def _store_campaigns(created: dict[int, dict[str, Any]]) -> dict[int, int]:
+    """Store the campaigns :func:`record_many` made (temporary id → site, first
+    member, time) with their first member's text as sample; {temporary id: id}."""
+    from commentdesk.triage.models import Campaign
+
+    if not created:
+        return {}
+    samples: dict[int, str] = {}
+    firsts = [info["first"] for info in created.values()]
+    for chunk in _chunks(firsts):
+        samples.update(Comment.objects.filter(pk__in=chunk).values_list("pk", "body"))
+    rows = [Campaign(site_id=info["site_id"], sample=(samples.get(info["first"]) or "")[:500],
+                     created_at=info["created_at"]) for info in created.values()]
+    Campaign.objects.bulk_create(rows, batch_size=CHUNK)
+    return {temp: row.pk for temp, row in zip(created, rows)}
 
 
 def burst(comment: Comment, window: timedelta) -> int:
     """How many other comments of the site came from the comment's IP hash
-    within ``window`` before it (0 when it has no IP hash, e.g. an import)."""
-    if not comment.ip_hash:
-        return 0
-    return (Comment.objects.filter(site_id=comment.site_id, ip_hash=comment.ip_hash,
-                                   created_at__gte=comment.created_at - window,
-                                   created_at__lte=comment.created_at)
-            .exclude(pk=comment.pk).count())
+    within ``window`` before it (0 when it has no IP hash, e.g. an import).
+    One comment of :func:`burst_many`."""
+    return burst_many([comment], window)[0]
+
+
+def burst_many(comments: list[Comment], window: timedelta) -> list[int]:
+    """:func:`burst` for many comments: one query per site (and chunk of IP
+    hashes) over the batch's time span, counted in memory."""
+    from bisect import bisect_left, bisect_right
+
+    out = [0] * len(comments)
+    sites: dict[int, list[int]] = {}
+    for i, c in enumerate(comments):
+        if c.ip_hash:
+            sites.setdefault(c.site_id, []).append(i)
+    for site_id, rows in sites.items():
+        since = min(comments[i].created_at for i in rows) - window
+        until = max(comments[i].created_at for i in rows)
+        seen: dict[str, list[tuple[Any, int]]] = {}
+        for chunk in _chunks(sorted({comments[i].ip_hash for i in rows})):
+            for ip_hash, created, pk in Comment.objects.filter(
+                    site_id=site_id, ip_hash__in=chunk, created_at__gte=since,
+                    created_at__lte=until).values_list("ip_hash", "created_at", "pk"):
+                seen.setdefault(ip_hash, []).append((created, pk))
+        times = {h: sorted(t for t, _ in found) for h, found in seen.items()}
+        pks = {h: {pk for _, pk in found} for h, found in seen.items()}
+        for i in rows:
+            c = comments[i]
+            ts = times.get(c.ip_hash, [])
+            n = bisect_right(ts, c.created_at) - bisect_left(ts, c.created_at - window)
+            out[i] = n - (1 if c.pk in pks.get(c.ip_hash, ()) else 0)
+    return out
 
 
 def minutes(window: timedelta) -> str:

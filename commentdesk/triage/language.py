@@ -138,7 +138,11 @@ def detect_language(text: str, allowed: list[str] | None = None, fallback: str =
     if not letters:
         return Detection(fallback, 0.0, "fallback", "no letters")
     by_primary = {_primary(code): code for code in (allowed or [])}
-    ranked = _detector().detect(letters, model="lite", k=ALL_LABELS, threshold=0.0)
+    # The best guess first; the whole ranking only when that one is not allowed
+    # (the same answer: the loop stops at the first allowed guess either way).
+    ranked = _detector().detect(letters, model="lite", k=1, threshold=0.0)
+    if by_primary and ranked and str(ranked[0]["lang"]).lower() not in by_primary:
+        ranked = _detector().detect(letters, model="lite", k=ALL_LABELS, threshold=0.0)
     for guess in ranked:
         code = str(guess["lang"]).lower()
         if not by_primary or code in by_primary:

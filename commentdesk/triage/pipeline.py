@@ -19,18 +19,21 @@ scorer first, since word lists are chosen by language.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from commentdesk.comments.models import Comment
 from commentdesk.triage.models import Score
+from commentdesk.triage.rows import insert_many
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,10 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 20_000
 # A reason names at most this many characters of a scorer's exception.
 MAX_REASON = 200
+# Comments scored together by score_batches (the background task, rescore,
+# imports): large enough to share each query and model call, small enough to
+# keep one transaction short (about 0.2 s; bench/triage.py).
+BATCH = 500
 
 
 def build_scorers(config: list[dict[str, Any]]) -> list[Scorer]:
@@ -106,36 +113,70 @@ def combine(scores: dict[str, float | None], weights: dict[str, float]) -> float
 
 def run_scorers(scorers: list[Scorer] | tuple[Scorer, ...], context: Context) -> dict[str, Result | str]:
     """Run each scorer over ``context``: {name: its Result, or why it was skipped}.
+    One context of :func:`run_scorers_many`."""
+    return run_scorers_many(scorers, [context])[0]
 
-    A scorer that raises :class:`~.scorers.base.Skip` is skipped with its
-    message; one that raises anything else with ``"failed: <Error>: <message>"``
-    (and a logged warning); one
-    whose result came after its budget with ``"over its time budget (0.62 s >
-    0.50 s)"``; a result out of range with ``"gave an invalid score"``.
+
+def run_scorers_many(scorers: list[Scorer] | tuple[Scorer, ...],
+                     contexts: list[Context]) -> list[dict[str, Result | str]]:
+    """Run each scorer over all ``contexts`` (one :meth:`~.Scorer.score_many` call
+    per scorer): for each context, {scorer name: its Result, or why it was skipped}.
+
+    A comment whose scorer raised :class:`~.scorers.base.Skip` is skipped with
+    its message; one whose scorer raised anything else with ``"failed: <Error>:
+    <message>"`` (and a logged warning). When ``score_many`` raises for the whole
+    batch, each comment is tried alone, so that one bad comment costs only its
+    own score. A batch that took longer than the scorer's budget per comment
+    is skipped as a whole with ``"over its time budget (0.62 s > 0.50 s)"`` (the
+    mean per comment); a result out of range with ``"gave an invalid score"``.
     Never raises (except ``KeyboardInterrupt``/``SystemExit``).
     """
-    out: dict[str, Result | str] = {}
+    out: list[dict[str, Result | str]] = [{} for _ in contexts]
+    if not contexts:
+        return out
     for scorer in scorers:
-        started = time.monotonic()
-        context.deadline = started + scorer.budget
-        try:
-            result = scorer.score(context)
-        except Skip as exc:
-            out[scorer.name] = str(exc)[:MAX_REASON]
-            continue
-        except Exception as exc:  # a scorer must never lose a comment
-            logger.warning("triage scorer %s failed on comment %s", scorer.name, context.comment.pk, exc_info=True)
-            out[scorer.name] = f"failed: {type(exc).__name__}: {exc}"[:MAX_REASON]
-            continue
-        took = time.monotonic() - started
-        if took > scorer.budget:
-            out[scorer.name] = f"over its time budget ({took:.2f} s > {scorer.budget:.2f} s)"
+        for outcomes, outcome in zip(out, _run_one(scorer, contexts)):
+            outcomes[scorer.name] = outcome
+    return out
+
+
+def _failed(scorer: Scorer, context: Context, exc: Exception) -> str:
+    if isinstance(exc, Skip):
+        return str(exc)[:MAX_REASON]
+    logger.warning("triage scorer %s failed on comment %s", scorer.name, context.comment.pk,
+                   exc_info=(type(exc), exc, exc.__traceback__))
+    return f"failed: {type(exc).__name__}: {exc}"[:MAX_REASON]
+
+
+def _run_one(scorer: Scorer, contexts: list[Context]) -> list[Result | str]:
+    """One scorer over a batch: a Result or a skip reason per context."""
+    n = len(contexts)
+    started = time.monotonic()
+    for context in contexts:
+        context.deadline = started + scorer.budget * n
+    try:
+        results = scorer.score_many(contexts)
+        if len(results) != n:
+            raise ValueError(f"gave {len(results)} results for {n} comments")
+    except Skip as exc:
+        return [str(exc)[:MAX_REASON]] * n
+    except Exception as exc:  # a scorer must never lose a comment
+        if n > 1:
+            return [outcome for context in contexts for outcome in _run_one(scorer, [context])]
+        return [_failed(scorer, contexts[0], exc)]
+    took = time.monotonic() - started
+    if took > scorer.budget * n:
+        return [f"over its time budget ({took / n:.2f} s > {scorer.budget:.2f} s)"] * n
+    out: list[Result | str] = []
+    for context, result in zip(contexts, results):
+        if isinstance(result, Exception):
+            out.append(_failed(scorer, context, result))
         elif not isinstance(result, Result) or (
             result.score is not None and not 0.0 <= result.score <= 1.0
         ):
-            out[scorer.name] = "gave an invalid score"
+            out.append("gave an invalid score")
         else:
-            out[scorer.name] = result
+            out.append(result)
     return out
 
 
@@ -152,49 +193,151 @@ def _reasons(score: Score, weights: dict[str, float]) -> list[str]:
 
 def score_comment(comment: Comment, stage: str = "all") -> Score:
     """Run the scorers of ``stage`` over ``comment`` and store the merged Score.
+    One comment of :func:`score_comments` (the same code, a batch of one)."""
+    return score_comments([comment], stage)[0]
+
+
+def _text(comment: Comment) -> str:
+    """What scorers read: at most MAX_TEXT characters; lone surrogates (possible in
+    imported text) cannot be encoded, "?" instead; NUL, which PostgreSQL cannot
+    store in the Score's JSON (a matched span, a sample), "\ufffd" instead. One
+    character for one, so spans still index the body."""
+    return (comment.body or "")[:MAX_TEXT].encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
+    """Run the scorers of ``stage`` over ``comments`` (one batch: each scorer sees
+    them all at once) and store the merged Scores; one Score per comment, in order.
 
     ``stage``: ``"request"`` (the cheap scorers, during the reader's request),
     ``"background"`` (the others, in a task) or ``"all"`` (both, e.g. to
-    rescore). Results of an earlier stage are kept and merged. The Score ends
+    rescore). Results of an earlier stage are kept and merged. A Score ends
     ``partial`` while background scorers have yet to run, else ``scored``.
     A detected language is written to ``Comment.language`` when that is blank.
-    Scorer failures are recorded, never raised; database errors do raise
-    (the caller records "not scored").
+    Scorer failures are recorded per comment, never raised; database errors do
+    raise (the caller records "not scored"). Writes: the Scores of the batch
+    with one ``bulk_create`` and one ``bulk_update``, languages with one update
+    per language. Keep batches to a few hundred comments (``BATCH``;
+    :func:`score_batches` cuts any number into such batches).
     """
+    if len(comments) > 1 and gc.isenabled():
+        # A batch allocates many short-lived objects (n-grams, rows); the cyclic
+        # collector walking every live object again and again cost about 15 %
+        # (bench/triage.py). Reference counting still frees them; cycles wait
+        # for the end of the batch.
+        gc.disable()
+        try:
+            return score_comments(comments, stage)
+        finally:
+            gc.enable()
     scorers = get_scorers()
     chosen = [s for s in scorers if stage == "all" or s.stage == stage]
-    # Lone surrogates (possible in imported text) cannot be encoded: "?" instead.
-    text = (comment.body or "")[:MAX_TEXT].encode("utf-8", "replace").decode("utf-8")
-    context = Context(comment=comment, text=text, language=comment.language)
-    if stage == "background" and not comment.language:
-        # The request stage may have stored a language since this instance was loaded.
-        context.language = Comment.objects.filter(pk=comment.pk).values_list("language", flat=True).first() or ""
-    outcomes = run_scorers(chosen, context)
+    contexts = [Context(comment=c, text=_text(c), language=c.language) for c in comments]
+    if stage == "background" and (blank := [c.comment.pk for c in contexts if not c.language]):
+        # The request stage may have stored a language since these instances were loaded.
+        stored = dict(Comment.objects.filter(pk__in=blank).exclude(language="").values_list("pk", "language"))
+        for context in contexts:
+            context.language = context.language or stored.get(context.comment.pk, "")
+    outcomes = run_scorers_many(chosen, contexts)
     weights = {s.name: s.weight for s in scorers}
     waiting = stage == "request" and any(s.stage == "background" for s in scorers)
-    with transaction.atomic():
-        score, _created = Score.objects.select_for_update().get_or_create(comment=comment)
-        for name, outcome in outcomes.items():
-            if isinstance(outcome, Result):
-                score.scores[name] = outcome.score
-                score.details[name] = {**outcome.details, "reasons": outcome.reasons}
-                score.skipped.pop(name, None)
-                if outcome.model_version:
-                    score.model_version = outcome.model_version
-            else:
-                score.scores[name] = None
-                score.details.pop(name, None)
-                score.skipped[name] = outcome
-        score.risk = combine(score.scores, weights)
-        score.reasons = _reasons(score, weights)
-        score.state = Score.State.PARTIAL if waiting else Score.State.SCORED
-        score.not_scored_reason = ""
-        score.scored_at = timezone.now()
-        score.save()
-        if context.language and not comment.language:
-            Comment.objects.filter(pk=comment.pk, language="").update(language=context.language)
-            comment.language = context.language
-    return score
+    now = timezone.now()
+    ids = list(dict.fromkeys(c.pk for c in comments))
+    # No savepoint inside a caller's transaction: a failure here fails the caller's work too.
+    with transaction.atomic(savepoint=False):
+        scores = {s.comment_id: s for s in Score.objects.select_for_update().filter(comment_id__in=ids)}
+        old, new = set(scores), []
+        for context, outcome in zip(contexts, outcomes):
+            score = scores.get(context.comment.pk)
+            if score is None:
+                score = scores[context.comment.pk] = Score(comment_id=context.comment.pk)
+                new.append(score)
+            _merge(score, outcome, weights, waiting, now)
+        _store_new(new)
+        Score.objects.bulk_update([scores[pk] for pk in ids if pk in old], UPDATED)
+        languages: dict[str, list[int]] = {}
+        for context in contexts:
+            if context.language and not context.comment.language:
+                languages.setdefault(context.language, []).append(context.comment.pk)
+                context.comment.language = context.language
+        for language, pks in languages.items():
+            Comment.objects.filter(pk__in=pks, language="").update(language=language)
+    return [scores[c.pk] for c in comments]
+
+
+def _store_new(scores: list[Score]) -> None:
+    """Insert new Scores and give them their ids: a few (a submission) with Django's
+    ``bulk_create``, one statement that returns the ids; a batch with one
+    ``executemany`` (:mod:`.rows`, cheaper per row) and one query for the ids."""
+    if len(scores) <= FEW:
+        Score.objects.bulk_create(scores)
+        return
+    insert_many(Score, ["comment", *UPDATED], [(s.comment_id, *(getattr(s, f) for f in UPDATED)) for s in scores])
+    db = router.db_for_write(Score)
+    ids: dict[int, int] = {}
+    for start in range(0, len(scores), BATCH):
+        chunk = [s.comment_id for s in scores[start:start + BATCH]]
+        ids.update(Score.objects.using(db).filter(comment_id__in=chunk).values_list("comment_id", "pk"))
+    for s in scores:
+        s.pk = ids[s.comment_id]
+        s._state.adding, s._state.db = False, db
+
+
+# Up to this many new Scores are inserted with bulk_create (see _store_new).
+FEW = 10
+# Score fields a scoring run writes.
+UPDATED = ["state", "risk", "scores", "reasons", "details", "skipped", "not_scored_reason", "model_version",
+           "scored_at"]
+
+
+def _merge(score: Score, outcome: dict[str, Result | str], weights: dict[str, float], waiting: bool,
+           now: Any) -> None:
+    """Fold one comment's outcomes into its Score (kept results of other scorers stay)."""
+    for name, result in outcome.items():
+        if isinstance(result, Result):
+            score.scores[name] = result.score
+            score.details[name] = {**result.details, "reasons": result.reasons}
+            score.skipped.pop(name, None)
+            if result.model_version:
+                score.model_version = result.model_version
+        else:
+            score.scores[name] = None
+            score.details.pop(name, None)
+            score.skipped[name] = result
+    score.risk = combine(score.scores, weights)
+    score.reasons = _reasons(score, weights)
+    score.state = Score.State.PARTIAL if waiting else Score.State.SCORED
+    score.not_scored_reason = ""
+    score.scored_at = now
+
+
+def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = BATCH) -> dict[str, int]:
+    """Score any number of ``comments`` (load them with ``select_related("site")``)
+    in batches of ``batch`` with :func:`score_comments`. A batch whose scoring
+    fails as a whole (a database error) is recorded "not scored" for each of its
+    comments and the next batch goes on. Returns ``{"scored": n, "not_scored": n}``.
+    """
+    counts = {"scored": 0, "not_scored": 0}
+    chunk: list[Comment] = []
+
+    def flush() -> None:
+        try:
+            score_comments(chunk, stage)
+            counts["scored"] += len(chunk)
+        except Exception as exc:
+            logger.exception("triage failed on a batch of %d comments", len(chunk))
+            for comment in chunk:
+                mark_not_scored(comment.pk, f"scoring failed ({type(exc).__name__})")
+            counts["not_scored"] += len(chunk)
+        chunk.clear()
+
+    for comment in comments:
+        chunk.append(comment)
+        if len(chunk) >= batch:
+            flush()
+    if chunk:
+        flush()
+    return counts
 
 
 def mark_not_scored(comment_id: int, reason: str) -> None:

@@ -1,10 +1,13 @@
-"""Receivers: score each submitted comment and each author's edit, and forget
-built scorers when the setting changes (tests use ``override_settings``)."""
+"""Receivers: score each submitted comment and each author's edit, forget
+built scorers when the setting changes (tests use ``override_settings``), and
+forget a site's remembered triage settings when they change (:mod:`.sitecache`)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from django.db import transaction
 
 from commentdesk.comments.models import Comment
 
@@ -18,24 +21,27 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
 
     Sent after the comment's transaction committed, so the comment is already
     safe: any failure here is logged and recorded as "not scored: <why>" on the
-    Score, and never reaches the reader's answer.
+    Score, and never reaches the reader's answer. The Score and the queued task
+    are written in one transaction (one commit: the largest part of the
+    latency this adds to the reader's request; see ``bench/triage.py``).
     """
     from commentdesk.triage import automation, pipeline, tasks
 
+    step = "scoring failed"
     try:
-        score = pipeline.score_comment(comment, "request")
+        with transaction.atomic():
+            score = pipeline.score_comment(comment, "request")
+            if score.state == score.State.PARTIAL:
+                step = "background queue unavailable"
+                tasks.score_in_background.enqueue(comment.pk)
     except Exception as exc:
-        logger.exception("triage failed on comment %s", comment.pk)
-        pipeline.mark_not_scored(comment.pk, f"scoring failed ({type(exc).__name__})")
+        # Both undone (no savepoint: two round trips fewer per submission); the
+        # Score says why.
+        logger.exception("triage failed on comment %s (%s)", comment.pk, step)
+        pipeline.mark_not_scored(comment.pk, f"{step} ({type(exc).__name__})")
         return
     if score.state == score.State.SCORED:
         automation.automate(comment, score)
-    elif score.state == score.State.PARTIAL:
-        try:
-            tasks.score_in_background.enqueue(comment.pk)
-        except Exception as exc:
-            logger.exception("triage could not queue comment %s", comment.pk)
-            pipeline.mark_not_scored(comment.pk, f"background queue unavailable ({type(exc).__name__})")
 
 
 def on_comment_edited(sender: Any, comment: Comment, **kwargs: Any) -> None:
@@ -50,3 +56,13 @@ def on_setting_changed(setting: str, **kwargs: Any) -> None:
         from commentdesk.triage.pipeline import get_scorers
 
         get_scorers.cache_clear()
+
+
+def on_triage_settings_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A WordList, TriagePolicy, ClassifierModel or Site was saved or deleted: drop what
+    :mod:`commentdesk.triage.sitecache` remembers of its site (of every site for a
+    shared classifier, whose ``site`` is None)."""
+    from commentdesk.sites.models import Site
+    from commentdesk.triage import sitecache
+
+    sitecache.changed(instance.pk if isinstance(instance, Site) else instance.site_id)

@@ -63,6 +63,20 @@ def _unify_jamo(ch: str) -> str:
     return ch
 
 
+@functools.lru_cache(maxsize=65_536)
+def _letters_of_char(ch: str) -> str:
+    """The skeleton letters one character turns into (steps 1–4 of the module
+    docstring): "" for a space, digit, mark or zero-width character; "ss" for "ß"."""
+    if ch in ZERO_WIDTH:
+        return ""
+    out = []
+    for part in unicodedata.normalize("NFKD", ch).casefold():
+        if part in ZERO_WIDTH or unicodedata.category(part)[0] != "L":
+            continue
+        out.append(_unify_jamo(part.translate(CONFUSABLES)))
+    return "".join(out)
+
+
 def skeleton(text: str) -> tuple[str, list[int]]:
     """``(letters, origin)``: the matching form of ``text`` and, for each of its
     characters, the index in ``text`` it came from.
@@ -74,15 +88,15 @@ def skeleton(text: str) -> tuple[str, list[int]]:
     """
     letters: list[str] = []
     origin: list[int] = []
+    last, run = "", 0
     for i, ch in enumerate(text[:MAX_TEXT]):
-        if ch in ZERO_WIDTH:
-            continue
-        for part in unicodedata.normalize("NFKD", ch).casefold():
-            if part in ZERO_WIDTH or unicodedata.category(part)[0] != "L":
-                continue
-            part = _unify_jamo(part.translate(CONFUSABLES))
-            if len(letters) >= MAX_RUN and all(c == part for c in letters[-MAX_RUN:]):
-                continue  # keeps regex work linear on "aaaa…"
+        for part in _letters_of_char(ch):
+            if part == last:
+                run += 1
+                if run > MAX_RUN:
+                    continue  # keeps regex work linear on "aaaa…"
+            else:
+                last, run = part, 1
             letters.append(part)
             origin.append(i)
     return "".join(letters), origin
@@ -133,13 +147,16 @@ def _is_letter(ch: str) -> bool:
     return ch not in ZERO_WIDTH and unicodedata.category(ch)[0] in "LM"
 
 
-def find_terms(text: str, patterns: list[Pattern]) -> list[Match]:
+def find_terms(text: str, patterns: list[Pattern],
+               skeleton_of_text: tuple[str, list[int]] | None = None) -> list[Match]:
     """Every match of ``patterns`` in ``text``, in text order, at most one per term.
+    ``skeleton_of_text``: ``skeleton(text)`` when the caller already has it
+    (several lists searched in one text).
 
     >>> [(m.term, m.start, m.end) for m in find_terms("Buy ѕ р а m now", [compile_term("spam")])]
     [('spam', 4, 11)]
     """
-    letters, origin = skeleton(text)
+    letters, origin = skeleton_of_text or skeleton(text)
     found: list[Match] = []
     for pattern in patterns:
         for m in pattern.regex.finditer(letters):

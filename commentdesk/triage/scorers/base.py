@@ -2,9 +2,13 @@
 
 A scorer is a class; the pipeline makes one instance per entry with the entry's
 ``OPTIONS`` as keyword arguments (the pattern of
-``django/contrib/auth/password_validation.py``) and calls :meth:`Scorer.score`
-once per comment. Any exception it raises, and any result it returns after its
-time budget, is recorded as a skip: a scorer can never lose or block a comment.
+``django/contrib/auth/password_validation.py``) and calls
+:meth:`Scorer.score_many` once per batch of comments (a batch of one for a
+single comment). A scorer implements :meth:`Scorer.score` (one comment) or,
+when a batch is cheaper than its parts (one model call, one query),
+:meth:`Scorer.score_many`; each base method falls back on the other. Any
+exception it raises, and any result it returns after its time budget, is
+recorded as a skip: a scorer can never lose or block a comment.
 """
 
 from __future__ import annotations
@@ -97,5 +101,27 @@ class Scorer:
         first budgeted call; override. Errors here skip the scorer like any other."""
 
     def score(self, context: Context) -> Result:
-        """Score ``context.comment``; override. May raise anything (recorded as a skip)."""
-        raise NotImplementedError
+        """Score ``context.comment``; override this or :meth:`score_many`. May raise
+        anything (recorded as a skip)."""
+        if type(self).score_many is Scorer.score_many:
+            raise NotImplementedError(f"{type(self).__name__} implements neither score nor score_many")
+        outcome = self.score_many([context])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
+        """Score several comments: one Result, or the exception that stopped it
+        (a :class:`Skip` for an expected reason), per context, in order.
+
+        The default calls :meth:`score` for each. An override may also raise for
+        the whole batch; the pipeline then tries each comment alone, so that one
+        bad comment costs only its own score.
+        """
+        out: list[Result | Exception] = []
+        for context in contexts:
+            try:
+                out.append(self.score(context))
+            except Exception as exc:  # noqa: BLE001 - recorded per comment by the pipeline
+                out.append(exc)
+        return out

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commentdesk.triage.campaigns import burst, describe, minutes, record
+from commentdesk.triage.campaigns import (
+    Found,
+    burst_many,
+    describe,
+    minutes,
+    record_many,
+)
 from commentdesk.triage.scorers.base import Context, Result, Scorer
 
 
@@ -15,7 +21,7 @@ class CampaignScorer(Scorer):
     from the same IP hash within ``burst_window`` seconds (default 600); the
     larger counts. Reasons: "5 near-duplicates in 60 min (3 threads, 4
     commenters)", "6 comments from one address in 10 min". Runs in the
-    background (a few queries per comment).
+    background (a few queries per batch; see :func:`~commentdesk.triage.campaigns.record_many`).
     """
 
     name = "campaign"
@@ -28,15 +34,20 @@ class CampaignScorer(Scorer):
         self.window, self.burst_window = timedelta(seconds=window), timedelta(seconds=burst_window)
         self.burst_count = int(burst_count)
 
-    def score(self, context: Context) -> Result:
-        found = record(context.comment, self.window)
+    def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
+        """One Result per context; details: :func:`~commentdesk.triage.campaigns.describe`
+        plus ``same_address``."""
+        comments = [c.comment for c in contexts]
+        return [self._one(found, k) for found, k in zip(record_many(comments, self.window),
+                                                         burst_many(comments, self.burst_window))]
+
+    def _one(self, found: Found, k: int) -> Result:
         reasons, value = [], 0.0
         if found.near:
             n = len(found.near)
             value = min(0.9, 0.3 + 0.1 * n)
             reasons.append(f"{n} near-duplicate{'s' if n > 1 else ''} in {minutes(self.window)} "
                            f"({found.threads} threads, {found.commenters} commenters)")
-        k = burst(context.comment, self.burst_window)
         if k >= self.burst_count:
             value = max(value, min(0.8, 0.3 + 0.1 * (k - self.burst_count)))
             reasons.append(f"{k + 1} comments from one address in {minutes(self.burst_window)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from commentdesk.triage import classifier
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
@@ -9,9 +11,11 @@ from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 class ClassifierScorer(Scorer):
     """Score = the active classifier's probability (0..1) that the comment is
     rejected; the reason names it and its strongest n-grams when it reaches
-    ``mention_at`` (option, default 0.5). Raises ``Skip`` when the site has no
-    trained model: run ``commentdesk triage train``.
-    Runs in the background by default (loading a model takes about a second).
+    ``mention_at`` (option, default 0.5). A comment of a site without a trained
+    model is skipped ("no classifier trained for this site": run ``commentdesk
+    triage train``). Runs in the background by default (loading a model takes
+    about a second, once per process); a batch is vectorised and scored with one
+    call per model.
     """
 
     name = "classifier"
@@ -22,15 +26,23 @@ class ClassifierScorer(Scorer):
         super().__init__(**options)  # type: ignore[arg-type]
         self.mention_at = float(mention_at)
 
-    def score(self, context: Context) -> Result:
-        """Result.details: {"ngrams": [strongest n-grams]}; ``model_version`` is set."""
-        found = classifier.active_model(context.comment.site)
-        if found is None:
-            raise Skip("no classifier trained for this site")
-        version, model = found
-        p = float(classifier.predict(model, [context.text])[0])
-        grams = classifier.explain(model, context.text) if p >= self.mention_at else []
-        reasons = []
-        if p >= self.mention_at:
-            reasons.append(f"classifier {p:.2f}" + (f" ({', '.join(grams)})" if grams else ""))
-        return Result(score=round(p, 4), reasons=reasons, details={"ngrams": grams}, model_version=version)
+    def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
+        """One Result per context: details {"ngrams": [strongest n-grams]};
+        ``model_version`` is set."""
+        versions = classifier.active_versions([c.comment.site_id for c in contexts])
+        by_version: dict[str, list[int]] = defaultdict(list)
+        out: list[Result | Exception] = [Skip("no classifier trained for this site")] * len(contexts)
+        for i, c in enumerate(contexts):
+            if (version := versions[c.comment.site_id]) is not None:
+                by_version[version].append(i)
+        for version, rows in by_version.items():
+            model = classifier.load_version(version)
+            probabilities, grams = classifier.predict_explained(model, [contexts[i].text for i in rows],
+                                                                self.mention_at)
+            for i, p, found in zip(rows, probabilities.tolist(), grams):
+                reasons = []
+                if p >= self.mention_at:
+                    reasons.append(f"classifier {p:.2f}" + (f" ({', '.join(found)})" if found else ""))
+                out[i] = Result(score=round(p, 4), reasons=reasons, details={"ngrams": found},
+                                model_version=version)
+        return out

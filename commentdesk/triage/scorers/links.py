@@ -2,16 +2,51 @@
 
 from __future__ import annotations
 
-from commentdesk.triage.links import MAX_LINKS, domain_of, domain_set, find_links, in_domains
+from dataclasses import dataclass
+
+from commentdesk.triage import sitecache
+from commentdesk.triage.links import (
+    MAX_LINKS,
+    domain_of,
+    domain_set,
+    find_links,
+    in_domains,
+)
 from commentdesk.triage.models import TriagePolicy
 from commentdesk.triage.scorers.base import Context, Result, Scorer
+
+
+@dataclass(frozen=True)
+class LinkPolicy:
+    """A site's TriagePolicy as sets: ``max_links``, ``blocked`` and ``shorteners`` domains."""
+
+    max_links: int
+    blocked: frozenset[str]
+    shorteners: frozenset[str]
+
+
+def link_policies(site_ids: list[int]) -> dict[int, LinkPolicy]:
+    """Each site's policy (the defaults for a site without one), remembered per
+    process (:mod:`commentdesk.triage.sitecache`); one query for the others."""
+
+    def load(missing: list[int]) -> dict[int, LinkPolicy]:
+        rows = {p.site_id: p for p in TriagePolicy.objects.filter(site_id__in=missing)}
+        out = {}
+        for site_id in missing:
+            p = rows.get(site_id) or TriagePolicy(site_id=site_id)
+            out[site_id] = LinkPolicy(p.max_links, frozenset(domain_set(p.blocked_domains)),
+                                      frozenset(domain_set(p.shorteners)))
+        return out
+
+    return sitecache.get_many("links", site_ids, load)
 
 
 class LinkScorer(Scorer):
     """Score: ``blocked_score`` (0.95) for a link to a blocked domain, else
     ``hold_score`` (0.6) for more links than the site's ``max_links``, else
     ``shortener_score`` (0.5) for a URL shortener, else 0.1 per link up to 0.3,
-    else 0. Details: ``{"count", "domains", "hold"}``. One query per comment.
+    else 0. Details: ``{"count", "domains", "hold"}``. Policies are read once
+    per process and batch, and only for comments with links.
     """
 
     name = "links"
@@ -22,14 +57,19 @@ class LinkScorer(Scorer):
         self.blocked_score, self.hold_score = float(blocked_score), float(hold_score)
         self.shortener_score = float(shortener_score)
 
-    def score(self, context: Context) -> Result:
-        links = find_links(context.text)
-        if not links:
-            return Result(score=0.0, details={"count": 0, "domains": [], "hold": False})
-        policy = TriagePolicy.for_site(context.comment.site_id)
+    def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
+        """One Result per context (see the class)."""
+        found = [find_links(c.text) for c in contexts]
+        sites = [c.comment.site_id for c, links in zip(contexts, found) if links]
+        policies = link_policies(sites) if sites else {}
+        return [self._one(links, policies[c.comment.site_id]) if links
+                else Result(score=0.0, details={"count": 0, "domains": [], "hold": False})
+                for c, links in zip(contexts, found)]
+
+    def _one(self, links: list[str], policy: LinkPolicy) -> Result:
         domains = sorted({d for d in (domain_of(link) for link in links[:MAX_LINKS]) if d})
-        blocked = sorted({b for d in domains if (b := in_domains(d, domain_set(policy.blocked_domains)))})
-        shorteners = sorted({s for d in domains if (s := in_domains(d, domain_set(policy.shorteners)))})
+        blocked = sorted({b for d in domains if (b := in_domains(d, policy.blocked))})
+        shorteners = sorted({s for d in domains if (s := in_domains(d, policy.shorteners))})
         hold = len(links) > policy.max_links
         reasons = [f"blocked domain: {b}" for b in blocked]
         if hold:

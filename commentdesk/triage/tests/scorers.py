@@ -36,3 +36,15 @@ class SlowScorer(Scorer):
     def score(self, context: Context) -> Result:
         SlowScorer.CLOCK[0] += self.budget + 1.0
         return Result(score=0.9, reasons=["slow but sure"])
+
+
+class PickyScorer(Scorer):
+    """Scores in batches, but a batch holding "poison" fails as a whole; alone, only
+    the poisoned comment fails (as a scorer whose batch call hit one bad comment)."""
+
+    name = "picky"
+
+    def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
+        if any("poison" in c.text for c in contexts):
+            raise ValueError("poison in the batch")
+        return [Result(score=0.2, reasons=["picky 0.2"]) for _ in contexts]

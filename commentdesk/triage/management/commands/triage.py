@@ -13,12 +13,13 @@
   classifier version from the seed data of the site's languages plus its own
   decisions; prints the version.
 - ``triage rescore --site SLUG [--status pending]``: run every scorer again
-  over the site's comments of that status; prints how many.
+  over the site's comments of that status, in batches of 500; prints how many.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,16 +94,29 @@ class Command(BaseCommand):
         self.stdout.write(f"{row.version} trained on {row.trained_on['rows']} comments {row.trained_on['sources']}")
 
     def handle_rescore(self, **options: Any) -> None:
-        """Score again with :func:`commentdesk.triage.pipeline.score_comment` (all stages)."""
+        """Score again in batches with :func:`commentdesk.triage.pipeline.score_batches` (all stages)."""
         from commentdesk.comments.models import Comment
         from commentdesk.sites.models import Site
-        from commentdesk.triage.pipeline import score_comment
+        from commentdesk.triage.pipeline import BATCH, score_batches
 
         site = Site.objects.filter(slug=options["site"]).first()
         if site is None:
             raise CommandError(f"There is no site {options['site']!r}.")
-        n = 0
-        for comment in Comment.objects.filter(site=site, status=options["status"]).select_related("site").iterator():
-            score_comment(comment)
-            n += 1
-        self.stdout.write(f"{n} comments scored")
+        if options["status"] not in Comment.Status.values:
+            raise CommandError(f"--status must be one of {', '.join(Comment.Status.values)}.")
+        # The ids first: scoring writes to the comments while they are read.
+        ids = list(Comment.objects.filter(site=site, status=options["status"]).order_by("created_at", "pk")
+                   .values_list("pk", flat=True))
+
+        def comments() -> Iterator[Comment]:
+            for start in range(0, len(ids), BATCH):
+                chunk = Comment.objects.select_related("site").filter(pk__in=ids[start:start + BATCH])
+                yield from chunk.order_by("created_at", "pk")
+
+        counts = score_batches(comments())
+        line = f"{counts['scored']} comments scored"
+        if counts["not_scored"]:
+            line += f", {counts['not_scored']} not scored (see the log)"
+        self.stdout.write(line)
+        if counts["not_scored"]:
+            raise CommandError(f"{counts['not_scored']} comments could not be scored.")

@@ -1,0 +1,282 @@
+"""The batch path: many comments scored at once give what one at a time gives;
+failures stay per comment; rescore, the background task and imports use it."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from commentdesk.comments.models import Comment
+from commentdesk.comments.tests.factories import (
+    CommentFactory,
+    SiteFactory,
+    ThreadFactory,
+)
+from commentdesk.triage import classifier, pipeline, tasks
+from commentdesk.triage.models import ClassifierModel, Score, TriagePolicy, WordList
+from commentdesk.triage.tests.conftest import TEST
+from commentdesk.triage.tests.test_classifier import HAM, KO_BAD, KO_OK, SPAM, write_csv
+from commentdesk.triage.tests.test_pipeline import BAD_INPUTS
+
+pytestmark = pytest.mark.django_db
+
+CAMPAIGN = "The minister lied about the budget again, share this before they delete it! Vote them out in {n}."
+BODIES = [
+    "buy cheap pills now at pharma7.example, best casino bonus 7",
+    "The council vote on the budget 3 seems fair; the reporter explained it well.",
+    "이 기자 진짜 쓰레기네 꺼져라",
+    "좋은 기사 감사합니다 잘 읽었어요",
+    "this is a scam, see http://bit.ly/x and https://blocked.example/a and www.c.example",
+    "s.p.a.m everywhere",
+    *[CAMPAIGN.format(n=2026 + i) for i in range(3)],
+    *[f"opinion number {i} on a different matter entirely, nothing alike {i * 7}" for i in range(6)],
+    *BAD_INPUTS,
+]
+
+
+@pytest.fixture
+def shared_model(tmp_path: Path, site: Any) -> ClassifierModel:
+    """One classifier shared by every site (``site`` null), trained on small seed sets."""
+    write_csv(tmp_path / "en" / "train.csv", [(t, 1) for t in SPAM] + [(t, 0) for t in HAM])
+    write_csv(tmp_path / "ko" / "train.csv", [(t, 1) for t in KO_BAD] + [(t, 0) for t in KO_OK])
+    row = classifier.train_for_site(site, tmp_path)
+    row.site = None
+    row.save()
+    return row
+
+
+def furnish(site: Any) -> list[Comment]:
+    """Word lists, a link policy and BODIES as comments of ``site``, a minute apart, the
+    opinions from one address."""
+    WordList.objects.create(site=site, kind="banned", terms="spam\n씨발\nzzz")
+    WordList.objects.create(site=site, kind="suspect", language="ko", terms="쓰레기")
+    TriagePolicy.objects.create(site=site, blocked_domains="blocked.example", max_links=2)
+    start = timezone.now() - timedelta(minutes=len(BODIES))
+    threads = [ThreadFactory(site=site) for _ in range(3)]
+    comments = []
+    for i, body in enumerate(BODIES):
+        storable = body.encode("utf-8", "replace").decode("utf-8") == body and "\x00" not in body
+        comment = CommentFactory(thread=threads[i % 3], body=body if storable else "placeholder",
+                                 created_at=start + timedelta(minutes=i),
+                                 ip_hash="same" if body.startswith("opinion") else f"ip{i}")
+        comment.body = body  # unnormalised, as an import might hand it over
+        comments.append(comment)
+    return comments
+
+
+def comparable(score: Score) -> dict[str, Any]:
+    """A Score's content, without the campaign's id (each site has its own campaigns)."""
+    details = {name: dict(d) for name, d in score.details.items()}
+    details.get("campaign", {}).pop("campaign_id", None)
+    return {"state": score.state, "risk": score.risk, "scores": score.scores, "reasons": score.reasons,
+            "details": details, "skipped": score.skipped, "model_version": score.model_version}
+
+
+def test_a_batch_scores_as_one_at_a_time(site: Any, other_site: Any, shared_model: ClassifierModel) -> None:
+    """The same comments on two sites with the same settings: one by one on one site,
+    one shuffled batch on the other, give equal Scores (campaigns, bursts, classifier,
+    word lists, links and languages included)."""
+    one_by_one = [pipeline.score_comment(c) for c in furnish(site)]
+    batch_comments = furnish(other_site)
+    order = np.random.default_rng(7).permutation(len(batch_comments))
+    batch = pipeline.score_comments([batch_comments[i] for i in order])
+    in_order = [None] * len(batch)
+    for position, i in enumerate(order):
+        in_order[i] = batch[position]
+    assert [comparable(s) for s in in_order] == [comparable(s) for s in one_by_one]
+    assert one_by_one[8].scores["campaign"] == 0.5
+    assert "6 comments from one address in 10 min" in one_by_one[14].reasons
+    assert all(s.skipped == {} and s.state == "scored" for s in in_order)
+    assert {c.language for c in Comment.objects.filter(site=other_site)} >= {"en", "ko"}
+
+
+def test_every_bad_text_in_one_batch_is_scored(site: Any, shared_model: ClassifierModel) -> None:
+    """Empty, whitespace, emoji-only, huge, control-character and broken texts in one
+    batch pass every default scorer; each gets its own scored Score."""
+    comments = furnish(site)[-len(BAD_INPUTS):]
+    scores = pipeline.score_comments(comments)
+    assert [s.comment_id for s in scores] == [c.pk for c in comments]
+    assert all(s.state == "scored" and s.skipped == {} for s in scores)
+    assert Score.objects.filter(comment__in=comments, state="scored").count() == len(BAD_INPUTS)
+
+
+def test_a_nul_in_a_matched_span_does_not_fail_the_batch(site: Any, scorers: Any, make_comment: Any) -> None:
+    """A banned term written around a NUL (an imported body) is found and shown
+    without the NUL, which PostgreSQL's JSON could not store; the batch is stored."""
+    scorers({"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"})
+    WordList.objects.create(site=site, kind="banned", terms="spam")
+    comments = [make_comment("placeholder"), make_comment("fine")]
+    comments[0].body = "sp\x00am here"
+    scores = pipeline.score_comments(comments)
+    assert scores[0].reasons == ['banned term: spam ("sp\ufffdam")'] and scores[1].reasons == []
+    assert Score.objects.get(comment=comments[0]).scores == {"words": 0.95}
+
+
+def test_failing_scorer_is_skipped_for_each_comment_of_a_batch(scorers: Any, make_comment: Any) -> None:
+    """A scorer that raises on every comment is skipped with its reason on each; the others count."""
+    scorers({"NAME": TEST + "BrokenScorer"}, {"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.6}})
+    scores = pipeline.score_comments([make_comment(f"comment {i}") for i in range(4)])
+    assert [s.skipped for s in scores] == [{"broken": "failed: RuntimeError: boom"}] * 4
+    assert [s.risk for s in scores] == [0.6] * 4
+
+
+def test_one_bad_comment_costs_only_its_own_score(scorers: Any, make_comment: Any) -> None:
+    """A batch call that fails is retried comment by comment: only the comment that
+    fails alone is skipped."""
+    scorers({"NAME": TEST + "PickyScorer"})
+    scores = pipeline.score_comments([make_comment("fine"), make_comment("poison here"), make_comment("also fine")])
+    assert [s.scores.get("picky") for s in scores] == [0.2, None, 0.2]
+    assert scores[1].skipped == {"picky": "failed: ValueError: poison in the batch"}
+
+
+def test_scorer_giving_too_few_results_is_skipped(scorers: Any, make_comment: Any, monkeypatch: Any) -> None:
+    """A batch answer of the wrong length counts as a failure of each comment, not a shifted result."""
+    from commentdesk.triage.tests.scorers import FixedScorer
+
+    scorers({"NAME": TEST + "FixedScorer"})
+    monkeypatch.setattr(FixedScorer, "score_many", lambda self, contexts: [])
+    scores = pipeline.score_comments([make_comment("a"), make_comment("b")])
+    assert [s.skipped["fixed"] for s in scores] == ["failed: ValueError: gave 0 results for 1 comments"] * 2
+
+
+def test_settings_changed_reach_the_next_score(site: Any, scorers: Any, make_comment: Any) -> None:
+    """Word lists and link policies are remembered per process, yet an edit counts from the next comment on."""
+    scorers({"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"},
+            {"NAME": "commentdesk.triage.scorers.links.LinkScorer"})
+    assert pipeline.score_comment(make_comment("zzz top at https://x.example")).scores == {"words": 0.0,
+                                                                                           "links": 0.1}
+    words = WordList.objects.create(site=site, kind="banned", terms="zzz")
+    TriagePolicy.objects.create(site=site, blocked_domains="x.example")
+    assert pipeline.score_comment(make_comment("zzz top at https://x.example")).scores == {"words": 0.95,
+                                                                                           "links": 0.95}
+    words.terms = "other"
+    words.save()
+    assert pipeline.score_comment(make_comment("zzz again")).scores["words"] == 0.0
+
+
+def test_retrained_classifier_is_used_at_once(site: Any, tmp_path: Path, make_comment: Any, scorers: Any) -> None:
+    """A new version replaces the remembered one for the next comment."""
+    scorers({"NAME": "commentdesk.triage.scorers.classifier.ClassifierScorer", "OPTIONS": {"stage": "request"}})
+    write_csv(tmp_path / "en" / "train.csv", [(t, 1) for t in SPAM] + [(t, 0) for t in HAM])
+    first = classifier.train_for_site(site, tmp_path)
+    assert pipeline.score_comment(make_comment("casino bonus")).model_version == first.version
+    second = classifier.train_for_site(site, tmp_path)
+    assert pipeline.score_comment(make_comment("casino bonus")).model_version == second.version
+
+
+def test_background_task_scores_the_waiting_comments_together(scorers: Any, make_comment: Any) -> None:
+    """The first task scores every later comment still waiting; their tasks find them scored."""
+    scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
+            {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5, "stage": "background"}})
+    comments = [make_comment(f"comment {i}") for i in range(3)]
+    for c in comments:
+        assert pipeline.score_comment(c, "request").state == "partial"
+    assert tasks.score_in_background.call(comments[0].pk) == "scored"
+    assert list(Score.objects.order_by("comment_id").values_list("state", "risk")) == [("scored", 0.75)] * 3
+    assert tasks.score_in_background.call(comments[2].pk) == "already scored"
+
+
+def test_task_for_many_comments_counts_the_gone(scorers: Any, make_comment: Any) -> None:
+    """``score_many_in_background`` (for importers) scores what exists and counts the deleted."""
+    scorers({"NAME": TEST + "FixedScorer"})
+    comments = [make_comment(f"imported {i}") for i in range(3)]
+    assert tasks.score_many_in_background.call([c.pk for c in comments] + [10**9]) == {
+        "scored": 3, "not_scored": 0, "gone": 1}
+    assert Score.objects.filter(state="scored").count() == 3
+
+
+def test_rescore_scores_every_comment_of_the_status(site: Any, scorers: Any, make_comment: Any) -> None:
+    """``triage rescore`` scores the site's comments of that status, in batches, and says how many."""
+    scorers({"NAME": TEST + "FixedScorer"})
+    for i in range(3):
+        make_comment(f"pending {i}")
+    make_comment("approved", status="approved")
+    CommentFactory(thread=ThreadFactory(site=SiteFactory(slug="elsewhere")), body="other site")
+    out = io.StringIO()
+    call_command("triage", "rescore", "--site", site.slug, stdout=out)
+    assert out.getvalue().strip() == "3 comments scored"
+    assert Score.objects.count() == 3
+
+
+def test_rescore_refuses_an_unknown_status(site: Any) -> None:
+    """A status that does not exist is a clear error, and nothing is scored."""
+    with pytest.raises(CommandError, match="--status must be one of"):
+        call_command("triage", "rescore", "--site", site.slug, "--status", "pendng", stdout=io.StringIO())
+    assert not Score.objects.exists()
+
+
+def test_rescore_reports_a_batch_that_failed(site: Any, scorers: Any, make_comment: Any, monkeypatch: Any) -> None:
+    """When a batch cannot be stored its comments are marked "not scored" and the command fails."""
+    scorers({"NAME": TEST + "FixedScorer"})
+    make_comment("one")
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipeline, "score_comments", explode)
+    with pytest.raises(CommandError, match="1 comments could not be scored"):
+        call_command("triage", "rescore", "--site", site.slug, stdout=io.StringIO())
+    assert Score.objects.get().summary == "not scored: scoring failed (OSError)"
+
+
+TEXTS = [*SPAM[:5], *HAM[:5], *KO_BAD[:5], *KO_OK[:5], *BAD_INPUTS[:-1], "tab\tsep\nline  two \u00a0nbsp\u2003em"]
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Any:
+    write_csv(tmp_path / "en" / "train.csv", [(t, 1) for t in SPAM + KO_BAD] + [(t, 0) for t in HAM + KO_OK])
+    return classifier.fit(classifier.seed_examples([], tmp_path))
+
+
+def test_hashed_columns_are_scikit_learns(model: Any) -> None:
+    """The columns found per n-gram are FeatureHasher's, for every kind of text."""
+    from sklearn.feature_extraction import FeatureHasher
+
+    grams = sorted({g for t in TEXTS for g in model.named_steps["ngrams"].transformer_list[0][1].build_analyzer()(t)})
+    expected = FeatureHasher(n_features=classifier.N_FEATURES, input_type="string",
+                             alternate_sign=False).transform([[g] for g in grams]).indices
+    assert classifier.hashed_columns(grams, classifier.N_FEATURES).tolist() == expected.tolist()
+
+
+def test_ngram_counts_from_remembered_words_are_scikit_learns(model: Any) -> None:
+    """Counting n-grams word by word from the per-process table gives the matrix
+    scikit-learn's own transform gives, on a cold table and on a warm one."""
+    union = model.named_steps["ngrams"]
+    expected = union.transform(np.array(TEXTS, dtype=object))
+    classifier._words.clear()
+    for _ in range(2):
+        assert (classifier._ngram_counts(union, TEXTS) != expected).nnz == 0
+
+
+def test_explanations_are_the_strongest_ngrams(model: Any) -> None:
+    """``explain`` names what a direct dense computation of each n-gram's contribution
+    (tf-idf × log-count ratio × coefficient) ranks first."""
+    from sklearn.feature_extraction import FeatureHasher
+
+    def direct(text: str) -> list[str]:
+        vectorizer = model.named_steps["ngrams"].transformer_list[0][1]
+        grams = sorted(set(vectorizer.build_analyzer()(text)))
+        if not grams:
+            return []
+        row = model[:-1].transform(np.array([text], dtype=object)).toarray()[0]
+        columns = FeatureHasher(n_features=vectorizer.n_features, input_type="string",
+                                alternate_sign=False).transform([[g] for g in grams]).indices
+        coef = model.named_steps["linear"].coef_[0]
+        chosen: list[str] = []
+        for value, gram in sorted(((row[c] * coef[c], g.strip()) for g, c in zip(grams, columns)), reverse=True):
+            if value <= 0 or len(chosen) >= 3:
+                break
+            if len(gram) > 1 and not any(gram in c for c in chosen):
+                chosen.append(gram)
+        return chosen
+
+    found = [classifier.explain(model, t) for t in TEXTS]
+    assert found == [direct(t) for t in TEXTS]
+    assert found[0]  # a spam text has reasons to show
