@@ -432,7 +432,10 @@ class Writer:
         self.floor = 0
         self.threads: dict[str, str] = {}  # thread source id → key
         self.thread_pks: dict[str, int] = {}  # key → Thread pk (-1: would be created, in a dry run)
-        self.seen: set[str] = set()  # comment ids read, in a dry run only (nothing to look up)
+        # In a dry run only (nothing is stored to look up): each comment read, id → (thread key,
+        # created, order read), and each reply's (child id, parent id), checked at the end.
+        self.seen: dict[str, tuple[str, datetime, int]] = {}
+        self.dry_links: list[tuple[str, str]] = []
         self.buffer: list[Record] = []
         self.touched: set[int] = set()
         self.batches = 0  # committed by this attempt
@@ -564,12 +567,14 @@ class Writer:
             else:
                 fresh.append(r)
                 in_batch.add(r.source_id)
-            if self.dry_run:
-                self.seen.add(r.source_id)
+            if self.dry_run and r.source_id not in self.seen:
+                self.seen[r.source_id] = (self.threads[r.thread_source_id], r.created_at, len(self.seen))
         for r in fresh:
             self.summary.comments[r.status] += 1
             if r.parent_source_id:
                 self.summary.replies += 1
+                if self.dry_run:
+                    self.dry_links.append((r.source_id, r.parent_source_id))
         if self.dry_run or not fresh:
             return
         commenters = self._commenters(fresh)
@@ -668,10 +673,28 @@ class Writer:
                 touched |= set(Thread.objects.filter(site=self.site, key__in=keys).values_list("pk", flat=True))
             for thread_id in sorted(touched):
                 thread_changed.send(sender=Thread, thread_id=thread_id)
+        elif self.dry_run:
+            self._check_dry_links()
         if self.progress is not None:
             self.progress.comments_stored(sum(self.summary.comments.values()))
             self.progress.close()
         return self.summary
+
+    def _check_dry_links(self) -> None:
+        """Name the replies whose parent a real run would not link (as :func:`_valid_parent`;
+        a parent stored by an earlier import comes first)."""
+        for start in range(0, len(self.dry_links), self.batch_size):
+            chunk = self.dry_links[start : start + self.batch_size]
+            stored = {
+                import_id: (key, created, -1)
+                for import_id, key, created in Comment.objects.filter(
+                    site=self.site, import_source=self.source, import_id__in={p for _, p in chunk}
+                ).values_list("import_id", "thread__key", "created_at")
+            }
+            for child, parent in chunk:
+                c, p = self.seen[child], stored.get(parent) or self.seen.get(parent)
+                if p is None or child == parent or p[0] != c[0] or (p[1], p[2]) >= (c[1], c[2]):
+                    self.summary.parent_missing(f"{child}→{parent}")
 
     def _link_pending(self) -> None:
         """Link each pending reply to its parent (now stored, or named as not found), batch by batch."""
