@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import IO
 from xml.sax.saxutils import escape
 
-WORDS = ("the council said budget road school river night train open vote paper city market report winter "
-         "mayor plan bridge water power green late early local people street house week answer question").split()
+WORDS = ("the", "council", "said", "budget", "road", "school", "river", "night", "train", "open", "vote",
+         "paper", "city", "market", "report", "winter", "mayor", "plan", "bridge", "water", "power", "green",
+         "late", "early", "local", "people", "street", "house", "week", "answer", "question")
 
 
 def write_disqus(out: IO[str], comments: int, threads: int = 0, seed: int = 1) -> None:

@@ -10,7 +10,11 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from commentdesk.comments.models import Comment, Commenter, Thread
-from commentdesk.importers.tests.conftest import assert_readers_see_only_approved, parents, statuses
+from commentdesk.importers.tests.conftest import (
+    assert_readers_see_only_approved,
+    parents,
+    statuses,
+)
 from commentdesk.sites.models import Site
 
 HEX_1 = "7d77e39fcd813241d6281478cc8f21ab5f807d043c750bc1a936bc23b34fb854"

@@ -11,7 +11,12 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from commentdesk.comments.models import Comment, Thread
-from commentdesk.importers.tests.conftest import assert_readers_see_only_approved, parents, shown, statuses
+from commentdesk.importers.tests.conftest import (
+    assert_readers_see_only_approved,
+    parents,
+    shown,
+    statuses,
+)
 from commentdesk.sites.models import Site
 
 

@@ -11,7 +11,11 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from commentdesk.comments.models import Comment, Thread
-from commentdesk.importers.tests.conftest import assert_readers_see_only_approved, parents, statuses
+from commentdesk.importers.tests.conftest import (
+    assert_readers_see_only_approved,
+    parents,
+    statuses,
+)
 from commentdesk.sites.models import Site
 
 FIRST = "efbc17f177ee1a1c0ee6e1e025749966ec071adc"

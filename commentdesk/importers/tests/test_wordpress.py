@@ -10,7 +10,12 @@ from django.core.management.base import CommandError
 from django.test import Client
 
 from commentdesk.comments.models import Comment, Commenter, Thread
-from commentdesk.importers.tests.conftest import assert_readers_see_only_approved, parents, shown, statuses
+from commentdesk.importers.tests.conftest import (
+    assert_readers_see_only_approved,
+    parents,
+    shown,
+    statuses,
+)
 from commentdesk.sites.models import Site
 
 THEME = "wordpress-importer-theme-unit-test-data.xml"
