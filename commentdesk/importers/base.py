@@ -697,10 +697,13 @@ class Writer:
                     self.summary.parent_missing(f"{child}→{parent}")
 
     def _link_pending(self) -> None:
-        """Link each pending reply to its parent (now stored, or named as not found), batch by batch."""
+        """Link each pending reply to its parent (now stored, or named as not found), batch by batch.
+
+        Pending replies left by an earlier, unfinished run of this site and source
+        (a file that broke, was fixed and imported again) are linked too."""
         assert self.run is not None
         while True:
-            chunk = list(PendingParent.objects.filter(run=self.run).order_by("pk")
+            chunk = list(PendingParent.objects.filter(run__site=self.site, run__source=self.source).order_by("pk")
                          .values_list("pk", "child_id", "parent_import_id")[: self.batch_size])
             if not chunk:
                 return

@@ -147,7 +147,8 @@ def test_files_that_are_not_wxr_are_refused(site: Site, run_import: Any, tmp_pat
 def test_broken_xml_names_its_line_and_keeps_only_whole_batches(site: Site, run_import: Any, tmp_path: Path) -> None:
     """A syntax error stops the import naming its line; the batches before it are stored, the one
     being read is not; the fixed file then adds only what is missing."""
-    first = "\n".join(comment(i) for i in range(1, 4))
+    # comment 1 answers comment 3, written earlier but later in the file: its link waits for the end
+    first = "\n".join([comment(1, parent=3, date="2020-01-03 00:00:00"), comment(2), comment(3, date="2020-01-01 00:00:00")])
     second = ("<item><title>Two</title><link>https://news.example/two/</link><wp:post_id>6</wp:post_id>\n"
               + comment(4) + "\n{tail}")
     broken = WXR.format(comments=first).replace("</channel>", second.format(tail="<wp:comment>\n</item></channel>"))
@@ -160,3 +161,4 @@ def test_broken_xml_names_its_line_and_keeps_only_whole_batches(site: Site, run_
     out = run_import("wordpress", f, "--batch-size", "2")
     assert "comments: 1 imported" in out and "3 already present" in out
     assert Comment.objects.count() == 4
+    assert parents(site, "wordpress") == {"5:1": "5:3"}  # linked by the second run
