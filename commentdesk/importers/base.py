@@ -165,11 +165,13 @@ class Summary:
     warnings: list[str] = field(default_factory=list)
 
     def skip(self, item: Skipped) -> None:
+        """Count a skipped record; name it while fewer than 200 are named."""
         self.skipped_count += 1
         if len(self.skipped) < NAMED_MAX:
             self.skipped.append(item)
 
     def parent_missing(self, link: str) -> None:
+        """Count a reply left top-level (``"child→parent"`` ids); name it while fewer than 200 are named."""
         self.parents_missing_count += 1
         if len(self.parents_missing) < NAMED_MAX:
             self.parents_missing.append(link)

@@ -12,6 +12,9 @@ once, streaming with lxml's ``iterparse``, each item cleared after use.
 - ``wp:comment_type`` ``pingback`` and ``trackback`` are counted, not imported.
 - A post with ``wp:comment_status`` ``closed`` becomes a closed thread; a post
   with no comments makes no thread.
+- A post readers could not see (a ``wp:post_password``, or ``wp:status``
+  private, draft, pending, future or trash) hid its comments too: its approved
+  comments are imported as pending, for a moderator to decide.
 - Comment ids are unique per post here (``POST:COMMENT``): some exports reuse
   them across posts. Parents (``wp:comment_parent``) are in the same post.
 - Bodies: WordPress shows each line break of a comment (``wpautop``), so they
@@ -61,6 +64,7 @@ STATUSES = {
     "post-trashed": Comment.Status.REJECTED,
 }
 NOT_COMMENTS = {"pingback", "trackback"}
+HIDDEN_POSTS = {"private", "draft", "pending", "future", "trash", "auto-draft"}
 
 
 def _fields(element: etree._Element) -> dict[str, str]:
@@ -130,8 +134,12 @@ def _item(source: Source, item: etree._Element) -> Iterator[Record]:
     yield ThreadRecord(source_id=thread_id, key=key, url=url if url.startswith(("http://", "https://")) else "",
                        title=post.get("title", ""), is_closed=post.get("comment_status") == "closed",
                        created_at=created)
+    hidden = bool(post.get("post_password")) or post.get("status", "publish") in HIDDEN_POSTS
     for element in comments:
-        yield _comment(thread_id, element)
+        record = _comment(thread_id, element)
+        if hidden and isinstance(record, CommentRecord) and record.status == Comment.Status.APPROVED:
+            record.status = Comment.Status.PENDING
+        yield record
 
 
 def _comment(thread_id: str, element: etree._Element) -> Record:

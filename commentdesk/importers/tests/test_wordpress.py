@@ -25,7 +25,8 @@ THEME = "wordpress-importer-theme-unit-test-data.xml"
 def test_theme_unit_test_data_nests_ten_levels_and_skips_pings(site: Site, client: Client, run_import: Any) -> None:
     """WXR 1.2 with the https namespace: 33 comments = 29 imported (3 pending) + 2 pingbacks + 2 trackbacks."""
     out = run_import("wordpress", THEME)
-    assert "comments: 29 imported (26 approved, 3 pending, 0 rejected/deleted, 0 spam), 10 replies" in out
+    # the comment of the password-protected post was hidden there: pending here
+    assert "comments: 29 imported (25 approved, 4 pending, 0 rejected/deleted, 0 spam), 10 replies" in out
     assert "not comments, skipped: 2 pingbacks, 2 trackbacks" in out
     assert "threads: 7 new, 0 existing (3 closed)" in out
     links = parents(site, "wordpress")
@@ -36,13 +37,13 @@ def test_theme_unit_test_data_nests_ten_levels_and_skips_pings(site: Site, clien
     assert depth == [f"Comment Depth {n:02d}" for n in range(1, 11)]
     assert Thread.objects.get(site=site, key="/2012/01/01/template-pingbacks-an-trackbacks").is_closed
     assert set(Comment.objects.filter(site=site, status="pending").values_list("import_id", flat=True)) == {
-        "155:1017", "703:1016", "1148:1015"
+        "155:1017", "703:1016", "1148:1015", "1168:926"
     }
     body = Comment.objects.get(site=site, import_id="1148:881").body
     assert "Notes (https://developer.mozilla.org/en-US/docs/HTML/Element/blockquote#Notes)" in body
     assert "<blockquote>" not in body.split("The HTML")[0] and "\n\nTables\n\n" in body
     assert Commenter.objects.filter(site=site, name="John Γιάννης Doe Κάποιος").exists()
-    assert assert_readers_see_only_approved(client, site) == 26
+    assert assert_readers_see_only_approved(client, site) == 25
 
 
 @pytest.mark.django_db
@@ -162,3 +163,15 @@ def test_broken_xml_names_its_line_and_keeps_only_whole_batches(site: Site, run_
     assert "comments: 1 imported" in out and "3 already present" in out
     assert Comment.objects.count() == 4
     assert parents(site, "wordpress") == {"5:1": "5:3"}  # linked by the second run
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["<wp:status>private</wp:status>", "<wp:post_password>secret</wp:post_password>"])
+def test_comments_of_posts_readers_could_not_see_wait_for_a_moderator(site: Site, client: Client, run_import: Any,
+                                                                      tmp_path: Path, field: str) -> None:
+    """Approved comments of a private or password-protected post are pending; spam stays spam."""
+    f = tmp_path / "private.xml"
+    f.write_text(WXR.format(comments=field + comment(1) + comment(2, "spam")))
+    run_import("wordpress", f)
+    assert statuses(site, "wordpress") == {"5:1": "pending", "5:2": "spam"}
+    assert assert_readers_see_only_approved(client, site) == 0

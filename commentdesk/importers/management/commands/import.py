@@ -39,6 +39,7 @@ BATCH_MAX = 5000
 
 
 def add_common_arguments(parser: CommandParser) -> None:
+    """The arguments every source's subcommand takes: FILE, --site, --dry-run, --batch-size."""
     parser.add_argument("file", type=Path, help="the export file")
     parser.add_argument("--site", required=True, help="slug of the site to import into")
     parser.add_argument("--dry-run", action="store_true", help="read and count, store nothing")
