@@ -176,3 +176,16 @@ def test_impossible_parents_are_not_linked(site: Site, tmp_path: Path, client: C
     assert "10→10" in out and "11→12" in out and "13→12" in out
     shown = visible(client, site, "/a")
     assert len(shown) == 4 and {c["parent_id"] for c in shown} - {None} <= {c["id"] for c in shown}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name, shown_count, hidden_count", [
+    ("isso-disqus.xml", 4, 1), ("remark42-disqus.xml", 4, 1), ("remark42-disqus-deleted-thread.xml", 2, 0),
+])
+def test_readers_see_only_the_approved_posts_of_every_shared_export(site: Site, client: Client, name: str,
+                                                                    shown_count: int, hidden_count: int) -> None:
+    from commentdesk.importers.tests.conftest import assert_readers_see_only_approved
+
+    run_import(site, name)
+    assert Comment.objects.exclude(status=Comment.Status.APPROVED).count() == hidden_count
+    assert assert_readers_see_only_approved(client, site) == shown_count
