@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -38,6 +39,7 @@ from commentdesk.lib.ids import new_public_id
 from commentdesk.lib.iphash import hash_ip
 from commentdesk.lib.text import normalise_body, normalise_line, normalise_thread_key
 from commentdesk.moderation.models import AuditLogEntry
+from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site
 
 ID_MAX = 100  # characters of a source id (Comment.import_id)
@@ -669,18 +671,29 @@ class Writer:
                 self.run.finished_at = timezone.now()
                 self.run.summary = self.summary.to_dict()
                 self.run.save(update_fields=["finished_at", "summary"])
-            touched = set(self.touched)
-            if self.resumed:  # what the killed attempt stored is not in self.touched
-                keys = set(self.threads.values())
-                touched |= set(Thread.objects.filter(site=self.site, key__in=keys).values_list("pk", flat=True))
-            for thread_id in sorted(touched):
-                thread_changed.send(sender=Thread, thread_id=thread_id)
+            self._refresh_snapshots()
         elif self.dry_run:
             self._check_dry_links()
         if self.progress is not None:
             self.progress.comments_stored(sum(self.summary.comments.values()))
             self.progress.close()
         return self.summary
+
+    def _refresh_snapshots(self) -> None:
+        """Rebuild the snapshots readers have cached of the threads this import added to
+        (``thread_changed``). A thread with none cached is built from the database by its
+        next reader, so a large import does not fill the cache with every thread it touched."""
+        touched = set(self.touched)
+        if self.resumed:  # what the killed attempt stored is not in self.touched
+            keys = set(self.threads.values())
+            touched |= set(Thread.objects.filter(site=self.site, key__in=keys).values_list("pk", flat=True))
+        ordered = sorted(touched)
+        for start in range(0, len(ordered), self.batch_size):
+            for thread_id, key in Thread.objects.filter(pk__in=ordered[start : start + self.batch_size]).values_list(
+                "pk", "key"
+            ):
+                if cache.has_key(snapshots.cache_key(self.site.pk, key)):
+                    thread_changed.send(sender=Thread, thread_id=thread_id)
 
     def _check_dry_links(self) -> None:
         """Name the replies whose parent a real run would not link (as :func:`_valid_parent`;

@@ -119,3 +119,20 @@ def test_progress_is_a_bar_on_a_terminal() -> None:
     progress.close()
     assert "50%" in screen.getvalue() or "100%" not in screen.getvalue()
     assert "1.00M/2.00M" in screen.getvalue() and "\r" in screen.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_snapshot_readers_cached_is_rebuilt_and_no_other_is_made(site: Site, client: Any, run_import: Any) -> None:
+    """The thread "/" was read (an empty snapshot cached) before the import: readers see its comments at
+    once. The other thread had no snapshot: none is built by the import, its first reader builds it."""
+    from django.core.cache import cache
+
+    from commentdesk.importers.tests.conftest import shown
+    from commentdesk.publishing.snapshots import cache_key
+
+    assert shown(client, site, "/") == []
+    run_import("disqus", "isso-disqus.xml")
+    assert [c["body"] for c in shown(client, site, "/")] == ["...", "Hello, World.", "Hello, World."]
+    other = "/blog/2013/02/12/redacted/index.html"
+    assert not cache.has_key(cache_key(site.pk, other))
+    assert len(shown(client, site, other)) == 1
