@@ -9,82 +9,54 @@ element cleared after use, so memory stays flat: pass 1 collects threads, pass
 Real exports are not always well-formed: junk before ``<?xml`` is skipped and
 libxml2's recover mode reads past broken markup; a post that still cannot be
 read (no id, no valid date, no known thread, a bad flag) is yielded as
-:class:`Skipped` with its line. Entities are never expanded, DTDs never loaded
-and the network never used (no XXE, no "billion laughs").
+:class:`Skipped` with its line. A file whose DOCTYPE declares entities is
+refused (:mod:`.xmlsafety`); entities are never expanded, DTDs never loaded and
+the network never used (no XXE, no "billion laughs").
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import IO
+from datetime import datetime
 
 from lxml import etree
 
 from commentdesk.comments.models import Comment
 from commentdesk.importers.base import (
+    BODY_MAX,
+    ID_MAX,
+    KEY_MAX,
     CommentRecord,
     Dropped,
     ImportFileError,
     ParserWarning,
     Record,
     Skipped,
+    Source,
     ThreadRecord,
+    parse_time,
+)
+from commentdesk.importers.xmlsafety import (
+    PARSER_OPTIONS,
+    LeadingJunkSkipper,
+    refuse_entities,
 )
 from commentdesk.lib.html_text import html_to_text
-from commentdesk.lib.text import normalise_thread_key
 
 DSQ = "{http://disqus.com/disqus-internals}"
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)  # before the web had comment systems
-ID_MAX = 100  # characters of a source id (Comment.import_id)
-KEY_MAX = 500  # characters of a thread key (Thread.key)
-BODY_MAX = 65_536  # characters of an imported body; longer ones are skipped, not cut
 
 
-class LeadingJunkSkipper(io.RawIOBase):
-    """A byte stream that drops whatever comes before the first ``<`` of ``raw``
-    (a stray character before ``<?xml`` makes libxml2 give up at once)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw = raw
-        self.started = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.raw.read(len(buffer))
-        if not self.started:
-            while data and b"<" not in data:
-                data = self.raw.read(len(buffer))
-            if data:
-                data = data[data.index(b"<") :]
-                self.started = True
-        n = len(data)
-        buffer[:n] = data
-        return n
-
-
-def _top_level(path: Path, warnings: list[str] | None = None) -> Iterator[tuple[str, etree._Element]]:
+def _top_level(source: Source, warnings: list[str] | None = None) -> Iterator[tuple[str, etree._Element]]:
     """Yield (local tag name, element) for each child of the root, then free it.
 
     Raises :class:`ImportFileError` when nothing can be parsed at all. What
     libxml2 had to repair or gave up on is appended to ``warnings``.
     """
-    with open(path, "rb") as fh:
-        context = etree.iterparse(
-            io.BufferedReader(LeadingJunkSkipper(fh)),
-            events=("end",),
-            recover=True,
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+    path = source.path
+    with source.open() as fh:
+        context = etree.iterparse(io.BufferedReader(LeadingJunkSkipper(fh)), events=("end",), recover=True,
+                                  **PARSER_OPTIONS)
         try:
             for _event, element in context:
                 parent = element.getparent()
@@ -128,14 +100,7 @@ def _date(element: etree._Element) -> datetime:
     value = _text(element, "createdAt")
     if not value:
         raise ValueError("no <createdAt>")
-    try:
-        parsed = datetime.fromisoformat(value)
-        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"invalid <createdAt> {value[:40]!r}") from exc
-    if not EARLIEST <= parsed <= datetime.now(UTC) + timedelta(days=1):
-        raise ValueError(f"<createdAt> {value[:40]!r} is out of range")
-    return parsed
+    return parse_time(value, "<createdAt>")
 
 
 def _ref(element: etree._Element, name: str) -> str:
@@ -143,25 +108,29 @@ def _ref(element: etree._Element, name: str) -> str:
     return (child.get(f"{DSQ}id") or "").strip() if child is not None else ""
 
 
-def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
-    """Read a Disqus export at ``path``.
+def parse(source: Source, key_from: str = "link") -> Iterator[Record]:
+    """Read a Disqus export.
 
     ``key_from``: ``link`` (default) keys threads by the article URL's path;
     ``id`` by the Disqus identifier (``<id>``) when there is one. Threads with
     the same key (one article under several hosts) become one thread.
     Yields records, skips, and at the end how many posts of deleted threads were dropped.
+    Raises :class:`ImportFileError` for a file that is not XML or declares entities.
     """
+    refuse_entities(source, skip_junk=True)
+    if source.progress is not None:
+        source.progress.set_total(2 * source.path.stat().st_size)  # read twice
     deleted: set[str] = set()
     known: set[str] = set()
     warnings: list[str] = []
-    for tag, element in _top_level(path, warnings):
+    for tag, element in _top_level(source, warnings):
         if tag != "thread":
             continue
         source_id = (element.get(f"{DSQ}id") or "").strip()
         link = _text(element, "link")
         ident = _text(element, "id")
         raw_key = ident if key_from == "id" and ident else (link or ident)
-        key = normalise_thread_key(raw_key) if raw_key else ""
+        key = source.thread_key(raw_key) if raw_key else ""
         if not source_id or not key or len(key) > KEY_MAX or len(source_id) > ID_MAX:
             what = ("no dsq:id" if not source_id else "no <link> and no <id>" if not key
                     else f"the key or id is over {KEY_MAX if len(key) > KEY_MAX else ID_MAX} characters")
@@ -177,12 +146,13 @@ def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
             yield Skipped(f"thread dsq:id={source_id}", element.sourceline, str(exc))
             continue
         known.add(source_id)
+        url = source.url(link)
         yield ThreadRecord(
-            source_id=source_id, key=key, url=link if link.startswith(("http://", "https://")) else "",
+            source_id=source_id, key=key, url=url if url.startswith(("http://", "https://")) else "",
             title=_text(element, "title"), is_closed=closed, created_at=created,
         )
     dropped = 0
-    for tag, element in _top_level(path):
+    for tag, element in _top_level(source):
         if tag != "post":
             continue
         dsq_id = (element.get(f"{DSQ}id") or "").strip()
@@ -248,6 +218,8 @@ def parse(path: Path, key_from: str = "link") -> Iterator[Record]:
             email=email if "@" in email else "",
             ip=_text(element, "ipAddress"),
             parent_source_id=_ref(element, "parent"),
+            record=name,
+            line=element.sourceline,
         )
     if dropped:
         yield Dropped(dropped)
