@@ -13,6 +13,11 @@
     Comments were approved for the first time (by a moderator or a policy).
     Sent after the transaction commits. Notifications listen.
 
+``comments_imported(sender=Comment, comment_ids: list[int])``
+    An import stored these pending comments (sent once per import, after it
+    finished, in chunks of at most 1,000 ids). Triage listens: it queues their
+    scoring, so that imported comments reach the language desks and the risk order.
+
 ``thread_changed(sender=Thread, thread_id: int)``
     What readers see of a thread may have changed: a comment was approved or
     withdrawn, edited, or the thread itself changed. Sent after the transaction
@@ -24,4 +29,5 @@ from django.dispatch import Signal
 comment_submitted = Signal()
 comment_edited = Signal()
 comments_published = Signal()
+comments_imported = Signal()
 thread_changed = Signal()

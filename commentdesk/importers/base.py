@@ -32,7 +32,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment, Commenter, Thread
-from commentdesk.comments.signals import thread_changed
+from commentdesk.comments.signals import comments_imported, thread_changed
 from commentdesk.importers.models import ImportRun, PendingParent
 from commentdesk.lib.html_text import html_to_text
 from commentdesk.lib.ids import new_public_id
@@ -672,6 +672,7 @@ class Writer:
                 self.run.summary = self.summary.to_dict()
                 self.run.save(update_fields=["finished_at", "summary"])
             self._refresh_snapshots()
+            self._announce_pending()
         elif self.dry_run:
             self._check_dry_links()
         if self.progress is not None:
@@ -694,6 +695,15 @@ class Writer:
             ):
                 if cache.has_key(snapshots.cache_key(self.site.pk, key)):
                     thread_changed.send(sender=Thread, thread_id=thread_id)
+
+    def _announce_pending(self) -> None:
+        """Send ``comments_imported`` with this run's pending comments (those stored
+        after its ``comment_pk_floor``), at most 1,000 ids at a time, for triage to score."""
+        assert self.run is not None
+        ids = list(Comment.objects.filter(site=self.site, import_source=self.source, status=Comment.Status.PENDING,
+                                          pk__gt=self.run.comment_pk_floor).order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(ids), 1000):
+            comments_imported.send(sender=Comment, comment_ids=ids[start:start + 1000])
 
     def _check_dry_links(self) -> None:
         """Name the replies whose parent a real run would not link (as :func:`_valid_parent`;

@@ -50,6 +50,18 @@ def on_comment_edited(sender: Any, comment: Comment, **kwargs: Any) -> None:
     on_comment_submitted(sender, comment)
 
 
+def on_comments_imported(sender: Any, comment_ids: list[int], **kwargs: Any) -> None:
+    """An import stored these pending comments: queue their scoring in batches
+    (:func:`commentdesk.triage.tasks.score_many_in_background`). A queue that
+    cannot be reached is logged; the comments wait unscored, never lost."""
+    from commentdesk.triage import tasks
+
+    try:
+        tasks.score_many_in_background.enqueue(list(comment_ids))
+    except Exception:
+        logger.exception("triage could not queue the scoring of %d imported comments", len(comment_ids))
+
+
 def on_setting_changed(setting: str, **kwargs: Any) -> None:
     """Rebuild the scorers after ``TRIAGE_SCORERS`` changes."""
     if setting == "TRIAGE_SCORERS":

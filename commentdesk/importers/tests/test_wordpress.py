@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +177,19 @@ def test_comments_of_posts_readers_could_not_see_wait_for_a_moderator(site: Site
     run_import("wordpress", f)
     assert statuses(site, "wordpress") == {"5:1": "pending", "5:2": "spam"}
     assert assert_readers_see_only_approved(client, site) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_imported_pending_comments_are_queued_for_triage(site: Site, run_import: Any, settings: Any) -> None:
+    """After the import, the worker scores its pending comments (language and all), not the others."""
+    from django.core.management import call_command
+
+    from commentdesk.triage.models import Score
+
+    settings.TRIAGE_SCORERS = [{"NAME": "commentdesk.triage.scorers.language.LanguageScorer"}]
+    run_import("wordpress", THEME)
+    assert not Score.objects.exists()
+    call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO(), stderr=io.StringIO())
+    pending = Comment.objects.filter(site=site, status="pending")
+    assert set(Score.objects.values_list("comment_id", "state")) == {(c.pk, "scored") for c in pending}
+    assert set(pending.values_list("language", flat=True)) == {"en"}
