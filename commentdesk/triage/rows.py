@@ -18,11 +18,16 @@ from django.db import connections, models, router
 # Values both drivers (sqlite3, psycopg) take as they are, which integer, float,
 # text and binary fields pass on unchanged: no get_db_prep_save call per value.
 PLAIN = frozenset({int, float, str, bytes, type(None)})
+# Parameters of one multi-row statement; PostgreSQL's protocol allows 65,535.
+MAX_PARAMS = 30_000
 
 
-def execute_many(model: type[models.Model], sql: str, fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+def execute_many(model: type[models.Model], sql: str, fields: list[str], rows: list[tuple[Any, ...]],
+                 multirow: bool = False) -> None:
     """Run ``sql`` (``{table}`` and ``{columns}`` filled in, quoted) once per row with
-    one ``executemany``; values are prepared for the database by ``fields``."""
+    one ``executemany``; values are prepared for the database by ``fields``. With
+    ``multirow`` (an ``INSERT … VALUES ({values})``), PostgreSQL gets one statement
+    with a VALUES list per row instead (at most ``MAX_PARAMS`` parameters each)."""
     meta = model._meta
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
@@ -42,8 +47,20 @@ def execute_many(model: type[models.Model], sql: str, fields: list[str], rows: l
             cache[value] = field.get_db_prep_save(value, connection)
         return cache[value]
 
+    values = [tuple(prepare(f, c, v) for f, c, v in zip(columns, prepared, row)) for row in rows]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [tuple(prepare(f, c, v) for f, c, v in zip(columns, prepared, row)) for row in rows])
+        if multirow and connection.vendor == "postgresql":
+            # One statement of many VALUES lists: PostgreSQL parses and plans it once
+            # (executemany still runs a statement per row on the server).
+            head, tail = sql.split("VALUES (", 1)
+            one, rest = tail.split(")", 1)
+            per = max(1, MAX_PARAMS // max(len(columns), 1))
+            for start in range(0, len(values), per):
+                chunk = values[start:start + per]
+                cursor.execute(head + "VALUES " + ", ".join([f"({one})"] * len(chunk)) + rest,
+                               [v for row in chunk for v in row])
+        else:
+            cursor.executemany(sql, values)
 
 
 def insert_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
@@ -52,7 +69,7 @@ def insert_many(model: type[models.Model], fields: list[str], rows: list[tuple[A
     row that breaks a unique constraint is left out (``ON CONFLICT DO NOTHING``,
     SQLite 3.24+ and PostgreSQL), else it raises ``IntegrityError``."""
     execute_many(model, "INSERT INTO {table} ({columns}) VALUES ({values})"
-                 + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""), fields, rows)
+                 + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""), fields, rows, multirow=True)
 
 
 def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
