@@ -12,14 +12,30 @@ import os
 import sys
 
 
+
 def main(argv: list[str] | None = None) -> None:
-    """Run a management command; ``argv`` defaults to ``sys.argv``."""
+    """Run a management command; ``argv`` defaults to ``sys.argv``.
+
+    A database that was never migrated ends the command with one line saying so
+    (exit code 1) instead of a traceback.
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commentdesk.settings")
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
     args = list(sys.argv if argv is None else argv)
     args[0] = "commentdesk"
-    execute_from_command_line(args)
+    try:
+        execute_from_command_line(args)
+    except DatabaseError as exc:
+        message = str(exc)
+        if "no such table" not in message and not ("relation" in message and "does not exist" in message):
+            raise
+        from django.conf import settings
+
+        name = settings.DATABASES["default"]["NAME"]
+        sys.exit(f"commentdesk: the database {name} has no commentdesk tables yet ({str(exc).splitlines()[0]}); "
+                 "run `commentdesk migrate` first")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,10 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("COMMENTDESK_VAR_DIR", Path.cwd() / "var")).resolve()
+# The checkout's var/ (beside pyproject.toml) when running from one, whatever the
+# working directory (cron starts in $HOME); else ./var of an installed package's user.
+_CHECKOUT = BASE_DIR.parent if (BASE_DIR.parent / "pyproject.toml").is_file() else Path.cwd()
+VAR_DIR = Path(os.environ.get("COMMENTDESK_VAR_DIR", _CHECKOUT / "var")).resolve()
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -272,7 +275,7 @@ SETTINGS_DOC = {
     "COMMENTDESK_SECRET_KEY": "Django secret key; generated into var/secret_key when absent",
     "COMMENTDESK_IP_HASH_KEY": "key of the HMAC that replaces readers' IP addresses; default the secret key",
     "COMMENTDESK_DEBUG": "Django debug mode; default off",
-    "COMMENTDESK_VAR_DIR": "where the SQLite file and secrets live; default ./var",
+    "COMMENTDESK_VAR_DIR": "where the SQLite file and secrets live; default var/ of the checkout, whatever the working directory",
     "COMMENTDESK_ALLOWED_HOSTS": "host names served; default 127.0.0.1,localhost,[::1]",
     "COMMENTDESK_CSRF_TRUSTED_ORIGINS": "origins trusted for the desk's forms behind a proxy",
     "COMMENTDESK_STATIC_ROOT": "target of `commentdesk collectstatic` (for a CDN or nginx); default unset",

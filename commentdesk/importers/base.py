@@ -259,12 +259,13 @@ class Progress:
     On a terminal a tqdm bar of ``total`` ``unit`` (bytes of the file read, or
     records of a database); otherwise one plain line of counts at most every
     ``every`` seconds and one at the end, e.g. ``read 1.2 of 3.4 MB (35%); 12,000
-    comments stored``.
+    comments stored`` (``read`` instead of ``stored`` for a ``dry_run``).
     """
 
     def __init__(self, stream: IO[str], total: int = 0, unit: str = "B", every: float = 10.0,
-                 tty: bool | None = None) -> None:
+                 tty: bool | None = None, dry_run: bool = False) -> None:
         self.stream = stream
+        self.dry_run = dry_run
         self.total = total
         self.unit = unit
         self.every = every
@@ -316,7 +317,7 @@ class Progress:
         else:
             read = f"read {self.done:,} of {self.total:,} {self.unit}"
         pct = f" ({100 * self.done // self.total}%)" if self.total else ""
-        self.stream.write(f"{read}{pct}; {self.stored:,} comments stored\n")
+        self.stream.write(f"{read}{pct}; {self.stored:,} comments {'read' if self.dry_run else 'stored'}\n")
         self.stream.flush()
 
 

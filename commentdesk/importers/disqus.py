@@ -115,9 +115,13 @@ def parse(source: Source, key_from: str = "link") -> Iterator[Record]:
     ``id`` by the Disqus identifier (``<id>``) when there is one. Threads with
     the same key (one article under several hosts) become one thread.
     Yields records, skips, and at the end how many posts of deleted threads were dropped.
-    Raises :class:`ImportFileError` for a file that is not XML or declares entities.
+    Raises :class:`ImportFileError` for a file that is not XML, declares
+    entities, or whose root element is not ``<disqus>``.
     """
-    refuse_entities(source, skip_junk=True)
+    root, _nsmap = refuse_entities(source, skip_junk=True)
+    if root and etree.QName(root).localname != "disqus":
+        raise ImportFileError(f"{source.path.name} is not a Disqus export: its root element is "
+                              f"<{etree.QName(root).localname}>, not <disqus>")
     if source.progress is not None:
         source.progress.set_total(2 * source.path.stat().st_size)  # read twice
     deleted: set[str] = set()

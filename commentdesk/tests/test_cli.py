@@ -68,6 +68,27 @@ def test_createmoderator_unknown_site() -> None:
     assert not User.objects.filter(username="x").exists()
 
 
+def test_a_database_never_migrated_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}", "COMMENTDESK_VAR_DIR": str(tmp_path)}
+    done = subprocess.run([commentdesk_exe(), "report", "--site", "demo", "--since", "2026-01-01"], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "has no commentdesk tables yet" in done.stderr and "run `commentdesk migrate` first" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_default_var_dir_is_the_checkouts_whatever_the_working_directory(tmp_path: Path) -> None:
+    """cron starts elsewhere: without COMMENTDESK_VAR_DIR, a command run from another
+    directory uses the checkout's var/ and leaves nothing where it was started."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COMMENTDESK_VAR_DIR", "DATABASE_URL")}
+    code = "from django.conf import settings; print(settings.VAR_DIR)"
+    done = subprocess.run([commentdesk_exe(), "shell", "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip().splitlines()[-1]) == Path(__file__).resolve().parents[2] / "var"
+    assert not (tmp_path / "var").exists()
+
+
 @pytest.mark.django_db
 def test_demo_prints_the_password_once() -> None:
     first, second = io.StringIO(), io.StringIO()

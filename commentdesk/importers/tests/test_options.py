@@ -100,9 +100,12 @@ def test_batch_size_is_bounded(site: Site, run_import: Any, size: str) -> None:
 
 @pytest.mark.django_db
 def test_progress_is_plain_count_lines_when_not_a_terminal(site: Site) -> None:
+    theme = str(DATA / "wordpress-importer-theme-unit-test-data.xml")
     err, out = io.StringIO(), io.StringIO()
-    call_command("import", "wordpress", str(DATA / "wordpress-importer-theme-unit-test-data.xml"), "--site",
-                 site.slug, stdout=out, stderr=err)
+    call_command("import", "wordpress", theme, "--site", site.slug, "--dry-run", stdout=out, stderr=err)
+    assert err.getvalue() == "read 0.71 of 0.71 MB (100%); 29 comments read\n"
+    err = io.StringIO()
+    call_command("import", "wordpress", theme, "--site", site.slug, stdout=out, stderr=err)
     assert err.getvalue() == "read 0.71 of 0.71 MB (100%); 29 comments stored\n"
 
 
@@ -117,7 +120,7 @@ def test_progress_is_a_bar_on_a_terminal() -> None:
     progress.advance(1_000_000)
     progress.comments_stored(1234)
     progress.close()
-    assert "50%" in screen.getvalue() or "100%" not in screen.getvalue()
+    assert "50%" in screen.getvalue()
     assert "1.00M/2.00M" in screen.getvalue() and "\r" in screen.getvalue()
 
 
@@ -136,3 +139,11 @@ def test_a_snapshot_readers_cached_is_rebuilt_and_no_other_is_made(site: Site, c
     other = "/blog/2013/02/12/redacted/index.html"
     assert not cache.has_key(cache_key(site.pk, other))
     assert len(shown(client, site, other)) == 1
+
+
+@pytest.mark.django_db
+def test_a_file_of_another_source_is_refused_not_imported_as_nothing(site: Site, run_import: Any) -> None:
+    """A WordPress export given to the Disqus importer is an error, not "0 imported"."""
+    with pytest.raises(CommandError, match=r"is not a Disqus export: its root element is <rss>, not <disqus>"):
+        run_import("disqus", "isso-wordpress.xml")
+    assert not Thread.objects.filter(site=site).exists()

@@ -54,7 +54,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Moderator password (shown once): {password}")
         else:
             self.stdout.write(f"Moderator {name} exists; reset its password with `commentdesk changepassword {name}`")
-        Membership.objects.get_or_create(user=user, site=site)
+        # The demo's one moderator is also the site's admin, so every desk page can be tried.
+        Membership.objects.update_or_create(user=user, site=site, defaults={"role": Membership.Role.ADMIN})
         for path in options["import_disqus"]:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")

@@ -84,7 +84,8 @@ class Command(BaseCommand):
         parse = IMPORTERS[name][0]
         rewrites = [(old, new) for old, new in options["rewrite_url"]]
         extra = {"key_from": options["key_from"]} if name == "disqus" else {}
-        progress = Progress(getattr(self.stderr, "_out", sys.stderr), total=path.stat().st_size)
+        progress = Progress(getattr(self.stderr, "_out", sys.stderr), total=path.stat().st_size,
+                            dry_run=options["dry_run"])
         writer = Writer(site, name, batch_size=options["batch_size"], dry_run=options["dry_run"],
                         fingerprint=fingerprint(path, name, {"rewrite": rewrites, **extra}),
                         file_name=path.name, progress=progress)

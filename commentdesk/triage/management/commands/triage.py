@@ -87,6 +87,12 @@ class Command(BaseCommand):
         site = Site.objects.filter(slug=options["site"]).first()
         if site is None:
             raise CommandError(f"There is no site {options['site']!r}.")
+        from django.conf import settings
+
+        folder = Path(options["data"] or settings.TRIAGE_DATA_DIR)
+        if not any(folder.glob("*/train.csv")):
+            self.stderr.write(f"warning: no labelled data in {folder} (no */train.csv): the classifier learns from "
+                              "the site's own decisions only; set TRIAGE_DATA_DIR or pass --data")
         try:
             row = classifier.train_for_site(site, options["data"])
         except ValueError as exc:
