@@ -38,7 +38,7 @@ from commentdesk.lib.html_text import html_to_text
 from commentdesk.lib.ids import new_public_id
 from commentdesk.lib.iphash import hash_ip
 from commentdesk.lib.text import normalise_body, normalise_line, normalise_thread_key
-from commentdesk.moderation.models import AuditLogEntry
+from commentdesk.moderation.models import AuditLogEntry, Flag
 from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site
 
@@ -91,6 +91,8 @@ class CommentRecord:
 
     ``author_key`` identifies the author inside the source (username, e-mail…);
     ``record`` and ``line`` name the record in messages (``post dsq:id=7``, line 12).
+    ``flagged``: readers reported it in the source (Disqus ``isFlagged``); it keeps
+    its status and gets an open flag, so it waits in the desk's "flagged" queue.
     """
 
     source_id: str
@@ -105,6 +107,7 @@ class CommentRecord:
     parent_source_id: str = ""
     record: str = ""
     line: int | None = None
+    flagged: bool = False
 
 
 @dataclass
@@ -157,6 +160,7 @@ class Summary:
     threads_closed: int = 0
     comments: Counter[str] = field(default_factory=Counter)
     replies: int = 0
+    flagged: int = 0
     already_present: int = 0
     dropped_in_deleted_threads: int = 0
     not_comments: Counter[str] = field(default_factory=Counter)
@@ -188,6 +192,7 @@ class Summary:
             f"threads: {self.threads_new} new, {self.threads_existing} existing ({self.threads_closed} closed)",
             (f"comments: {total} imported ({c['approved']} approved, {c['pending']} pending, "
              f"{c['rejected']} rejected/deleted, {c['spam']} spam), {self.replies} replies"),
+            *([f"{self.flagged} flagged by readers (open flags)"] if self.flagged else []),
             f"{self.already_present} already present",
             f"{self.dropped_in_deleted_threads} dropped with deleted threads",
         ]
@@ -576,6 +581,7 @@ class Writer:
                 self.seen[r.source_id] = (self.threads[r.thread_source_id], r.created_at, len(self.seen))
         for r in fresh:
             self.summary.comments[r.status] += 1
+            self.summary.flagged += r.flagged
             if r.parent_source_id:
                 self.summary.replies += 1
                 if self.dry_run:
@@ -608,6 +614,9 @@ class Writer:
             self.touched.add(thread_pk)
         Comment.objects.bulk_create(rows)
         self._link(fresh, rows)
+        flagged = [Flag(comment=row, reason=Flag.Reason.OTHER, note=f"reported by readers in {self.source}",
+                        created_at=r.created_at) for r, row in zip(fresh, rows, strict=True) if r.flagged]
+        Flag.objects.bulk_create(flagged)
 
     def _commenters(self, records: list[CommentRecord]) -> dict[str, int]:
         """Commenter pks by author key (cut to 200 characters), created from their first comment if new."""

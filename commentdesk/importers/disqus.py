@@ -178,7 +178,7 @@ def parse(source: Source, key_from: str = "link") -> Iterator[Record]:
         except ValueError as exc:
             problems.append(str(exc))
         flags = {}
-        for flag in ("isDeleted", "isSpam", "isApproved"):
+        for flag in ("isDeleted", "isSpam", "isApproved", "isFlagged"):
             try:
                 flags[flag] = _flag(element, flag) if flag != "isApproved" or _text(element, flag) else True
             except ValueError as exc:
@@ -224,6 +224,7 @@ def parse(source: Source, key_from: str = "link") -> Iterator[Record]:
             parent_source_id=_ref(element, "parent"),
             record=name,
             line=element.sourceline,
+            flagged=flags["isFlagged"],
         )
     if dropped:
         yield Dropped(dropped)

@@ -161,6 +161,27 @@ def test_bad_records_are_skipped_by_name(site: Site, tmp_path: Path) -> None:
 
 
 @pytest.mark.django_db
+def test_flagged_posts_keep_their_status_and_wait_in_the_flagged_queue(site: Site, tmp_path: Path,
+                                                                       client: Client) -> None:
+    """``<isFlagged>true``: an approved post stays published with an open flag; a re-run adds no second flag."""
+    from commentdesk.moderation.models import Flag
+    from commentdesk.moderation.queues import QueueFilter, queue_queryset
+
+    flagged = post("7").replace("</post>", "<isFlagged>true</isFlagged></post>")
+    spam = post("8").replace("</post>", "<isSpam>true</isSpam><isFlagged>true</isFlagged></post>")
+    f = tmp_path / "flagged.xml"
+    f.write_text(HEAD + thread("1", "https://e.org/a") + flagged + spam + post("9") + "</disqus>")
+    out = run_import(site, f)
+    assert "2 flagged by readers (open flags)" in out
+    assert [c["body"] for c in visible(client, site, "/a")] == ["hello", "hello"]
+    assert set(queue_queryset(site, QueueFilter(status="flagged")).values_list("import_id", "status")) == {
+        ("7", "approved"), ("8", "spam")}
+    assert Flag.objects.get(comment__import_id="7").note == "reported by readers in disqus"
+    run_import(site, f)
+    assert Flag.objects.count() == 2
+
+
+@pytest.mark.django_db
 def test_impossible_parents_are_not_linked(site: Site, tmp_path: Path, client: Client) -> None:
     """A self-reply, a cycle, a parent in another thread or a later parent stay top-level, and are named."""
     f = tmp_path / "parents.xml"
