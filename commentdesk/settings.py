@@ -157,10 +157,13 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         }
     }
 else:
+    # A table of the database (publishing.CacheEntry): the server, the task worker
+    # and every command share it, so what one of them changes (an erasure, an
+    # import, triage's automatic decisions) reaches readers at once.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "commentdesk",
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "commentdesk_cache",
             "TIMEOUT": None,
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
@@ -279,7 +282,7 @@ SETTINGS_DOC = {
     "COMMENTDESK_ALLOWED_HOSTS": "host names served; default 127.0.0.1,localhost,[::1]",
     "COMMENTDESK_CSRF_TRUSTED_ORIGINS": "origins trusted for the desk's forms behind a proxy",
     "COMMENTDESK_STATIC_ROOT": "target of `commentdesk collectstatic` (for a CDN or nginx); default unset",
-    "COMMENTDESK_CACHE_URL": "redis://… for a shared cache; default local memory",
+    "COMMENTDESK_CACHE_URL": "redis://… for a faster shared cache; default a table of the database",
     "COMMENTDESK_CACHE_PREFIX": "key prefix in a shared cache; default commentdesk",
     "COMMENTDESK_TASKS_BACKEND": "Django tasks backend; default the database backend",
     "COMMENTDESK_EMAIL_BACKEND": "Django e-mail backend; default console",

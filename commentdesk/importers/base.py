@@ -20,7 +20,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -235,6 +235,34 @@ Record = ThreadRecord | CommentRecord | Skipped | Dropped | ParserWarning | NotA
 _PLAIN_PERMALINK = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?(?:/|/index\.php)?\?(?:[^#]*&)?"
                               r"(?:p|page_id)=([0-9]{1,20})(?:[&#].*)?$")
 _MARKUP = re.compile(r"<[A-Za-z/!]|&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+# Deeper JSON than this is no comment export (real ones nest 3 or 4 levels): refused,
+# since a parser building such values needs memory growing with the square of the depth.
+JSON_DEPTH_MAX = 32
+
+
+def json_events(fh: IO[bytes], name: str) -> Iterator[tuple[str, str, Any]]:
+    """ijson's ``(prefix, event, value)`` events of ``fh``, streamed; pass them to
+    ``ijson.items`` too. Raises :class:`ImportFileError` (naming ``name``) when
+    arrays and objects nest deeper than ``JSON_DEPTH_MAX``."""
+    import ijson
+
+    depth = 0
+    for prefix, event, value in ijson.parse(fh):
+        if event in ("start_map", "start_array"):
+            depth += 1
+            if depth > JSON_DEPTH_MAX:
+                raise ImportFileError(f"{name}: JSON nested deeper than {JSON_DEPTH_MAX} levels; not an export")
+        elif event in ("end_map", "end_array"):
+            depth -= 1
+        yield prefix, event, value
+
+
+def json_error(exc: Exception) -> str:
+    """ijson's error as text (its C backend gives bytes: ``b'lexical error…'``)."""
+    message = exc.args[0] if exc.args else exc
+    return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
 
 
 def plain_text(text: str, line_breaks: bool = False) -> str:
@@ -561,6 +589,11 @@ class Writer:
         self.thread_pks[record.key] = thread.pk
 
     def _add_comments(self, records: list[CommentRecord]) -> None:
+        for r in records:
+            if r.thread_source_id not in self.threads:
+                self.summary.skip(Skipped(r.record or f"comment {r.source_id}", r.line,
+                                          f"its thread {r.thread_source_id} is not in the file or was skipped"))
+        records = [r for r in records if r.thread_source_id in self.threads]
         existing = dict(
             Comment.objects.filter(
                 site=self.site, import_source=self.source, import_id__in={r.source_id for r in records}

@@ -31,6 +31,8 @@ from commentdesk.importers.base import (
     Skipped,
     Source,
     ThreadRecord,
+    json_error,
+    json_events,
     parse_time,
     plain_text,
 )
@@ -47,7 +49,7 @@ def parse(source: Source) -> Iterator[Record]:
     try:
         with open(source.path, "rb") as fh:  # the header only: not counted as progress
             version = None
-            for number, (prefix, event, value) in enumerate(ijson.parse(fh)):
+            for number, (prefix, event, value) in enumerate(json_events(fh, source.path.name)):
                 if number == 0 and event != "start_map":
                     raise ImportFileError(f"{source.path.name} is not a Commento export: not a JSON object")
                 if prefix == "version":
@@ -57,16 +59,16 @@ def parse(source: Source) -> Iterator[Record]:
                 raise ImportFileError(f"{source.path.name} is not a Commento export of version 1 "
                                       f"(version: {str(version)[:20]})")
         with source.open() as fh:
-            for c in ijson.items(fh, "commenters.item"):
+            for c in ijson.items(json_events(fh, source.path.name), "commenters.item"):
                 if isinstance(c, dict) and isinstance(c.get("commenterHex"), str):
                     email = str(c.get("email") or "")
                     commenters[c["commenterHex"]] = (str(c.get("name") or ""), email if "@" in email else "")
         threads: set[str] = set()
         with source.open() as fh:
-            for index, c in enumerate(ijson.items(fh, "comments.item")):
+            for index, c in enumerate(ijson.items(json_events(fh, source.path.name), "comments.item")):
                 yield from _comment(source, c, index, commenters, threads)
     except ijson.JSONError as exc:
-        raise ImportFileError(f"{source.path.name} is not valid JSON: {exc}") from exc
+        raise ImportFileError(f"{source.path.name} is not valid JSON: {json_error(exc)}") from exc
 
 
 def _comment(source: Source, c: Any, index: int, commenters: dict[str, tuple[str, str]],
@@ -83,7 +85,9 @@ def _comment(source: Source, c: Any, index: int, commenters: dict[str, tuple[str
         problems.append("no commentHex" if not ident else f"the commentHex is over {ID_MAX} characters")
     if not key or len(key) > KEY_MAX:
         problems.append("no url" if not key else f"the url is over {KEY_MAX} characters")
-    status = Comment.Status.REJECTED if c.get("deleted") is True else STATES.get(str(c.get("state")))
+    # Anything but an explicit false counts as deleted: a malformed flag must never publish.
+    status = (Comment.Status.REJECTED if c.get("deleted") not in (None, False, 0, "false", "")
+              else STATES.get(str(c.get("state"))))
     if status is None:
         problems.append(f"state {str(c.get('state'))[:20]!r} is not approved, unapproved or flagged")
     created = None

@@ -119,7 +119,9 @@ def parse(source: Source, key_from: str = "link") -> Iterator[Record]:
     entities, or whose root element is not ``<disqus>``.
     """
     root, _nsmap = refuse_entities(source, skip_junk=True)
-    if root and etree.QName(root).localname != "disqus":
+    if not root:
+        raise ImportFileError(f"{source.path.name} is not a readable XML file: no element could be read")
+    if etree.QName(root).localname != "disqus":
         raise ImportFileError(f"{source.path.name} is not a Disqus export: its root element is "
                               f"<{etree.QName(root).localname}>, not <disqus>")
     if source.progress is not None:

@@ -36,6 +36,8 @@ from commentdesk.importers.base import (
     Skipped,
     Source,
     ThreadRecord,
+    json_error,
+    json_events,
     parse_time,
     plain_text,
 )
@@ -58,6 +60,9 @@ def _comment(source_id: str, thread_id: str, name: str, created: Any, status: st
         when = parse_time(created, "created")
     except ValueError as exc:
         problems.append(str(exc))
+    if not isinstance(text, str):
+        problems.append("the text is not text")
+        text = ""
     body = plain_text(text, line_breaks=True)
     if not body and status in (Comment.Status.APPROVED, Comment.Status.PENDING):
         problems.append("empty text")
@@ -119,7 +124,7 @@ def parse_generic(source: Source) -> Iterator[Record]:
     try:
         with source.open() as fh:  # pass 1: each thread's id and title
             index = -1
-            for prefix, event, value in ijson.parse(fh):
+            for prefix, event, value in json_events(fh, source.path.name):
                 if prefix == "item" and event == "start_map":
                     index += 1
                     threads[index] = {}
@@ -131,7 +136,7 @@ def parse_generic(source: Source) -> Iterator[Record]:
             index = -1
             position = 0
             builder: Any = None
-            for prefix, event, value in ijson.parse(fh):
+            for prefix, event, value in json_events(fh, source.path.name):
                 if prefix == "item" and event == "start_map":
                     index += 1
                     position = 0
@@ -155,7 +160,7 @@ def parse_generic(source: Source) -> Iterator[Record]:
                 elif prefix.startswith("item.comments.item.") and builder is not None:
                     builder.event(event, value)
     except ijson.JSONError as exc:
-        raise ImportFileError(f"{source.path.name} is not valid JSON: {exc}") from exc
+        raise ImportFileError(f"{source.path.name} is not valid JSON: {json_error(exc)}") from exc
 
 
 def _generic_comment(c: Any, thread_id: str, index: int, position: int) -> Record:

@@ -329,6 +329,8 @@ def read_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise NativeFileError(f"line {number}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
             except json.JSONDecodeError as exc:
                 raise NativeFileError(f"line {number}: not JSON ({exc.msg} at column {exc.colno})") from exc
+            except RecursionError as exc:
+                raise NativeFileError(f"line {number}: not a record (JSON nested too deeply)") from exc
             if not isinstance(record, dict) or not isinstance(record.get("type"), str):
                 raise NativeFileError(f"line {number}: not a record (a JSON object with a \"type\")")
             yield number, record

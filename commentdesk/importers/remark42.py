@@ -52,8 +52,8 @@ def parse(source: Source) -> Iterator[Record]:
         first = fh.readline()
         try:
             header = json.loads(first)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ImportFileError(f"{source.path.name}: line 1: not JSON ({exc})") from exc
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            raise ImportFileError(f"{source.path.name}: line 1: not JSON ({str(exc)[:80]})") from exc
         if not isinstance(header, dict) or header.get("version") != 1:
             raise ImportFileError(f"{source.path.name}: line 1 is not a Remark42 backup header of version 1")
         now = datetime.now(UTC)
@@ -66,7 +66,7 @@ def parse(source: Source) -> Iterator[Record]:
                 continue
             try:
                 c = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                 yield Skipped("record", number, f"not JSON ({str(exc)[:80]})")
                 continue
             yield from _comment(source, c, number, blocked, read_only, threads)
@@ -93,7 +93,8 @@ def _comment(source: Source, c: Any, number: int, blocked: set[str], read_only: 
         created = parse_time(str(c.get("time") or ""), "time")
     except ValueError as exc:
         problems.append(str(exc))
-    deleted = c.get("delete") is True or str(user.get("id")) in blocked
+    # Anything but an explicit false counts as deleted: a malformed flag must never publish.
+    deleted = c.get("delete") not in (None, False, 0, "false", "") or str(user.get("id")) in blocked
     status = Comment.Status.REJECTED if deleted else Comment.Status.APPROVED
     text = c.get("text")
     body = plain_text(text) if isinstance(text, str) else ""

@@ -92,3 +92,19 @@ def test_bad_generic_json_is_refused(site: Site, run_import: Any, tmp_path: Path
     with pytest.raises(CommandError, match=message):
         run_import("isso-json", f)
     assert not Comment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_comments_of_an_unknown_or_skipped_thread_and_binary_text_are_named(site: Site, isso_db: Path,
+                                                                            run_import: Any) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(isso_db)
+    db.execute("INSERT INTO comments (tid, id, created, mode, text, author, voters) "
+               "VALUES (999, 900, 1700000000.0, 1, 'orphan', 'A', X'00')")
+    db.execute("UPDATE comments SET text = X'fffe00' WHERE id = (SELECT min(id) FROM comments)")
+    db.commit()
+    db.close()
+    out = run_import("isso", isso_db)
+    assert "comment id=900: its thread 999 is not in the file or was skipped" in out
+    assert "the text is not text" in out

@@ -147,3 +147,43 @@ def test_a_file_of_another_source_is_refused_not_imported_as_nothing(site: Site,
     with pytest.raises(CommandError, match=r"is not a Disqus export: its root element is <rss>, not <disqus>"):
         run_import("disqus", "isso-wordpress.xml")
     assert not Thread.objects.filter(site=site).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("source, text", [
+    ("isso-json", "[" * 5000 + "]" * 5000),
+    ("commento", '{"version":1,"comments":' + "[" * 5000 + "]" * 5000 + "}"),
+    ("remark42", "[" * 50000 + "]" * 50000 + "\n"),
+])
+def test_deeply_nested_json_is_refused_with_a_clear_error(site: Site, run_import: Any, tmp_path: Path,
+                                                           source: str, text: str) -> None:
+    f = tmp_path / "deep.json"
+    f.write_text(text)
+    with pytest.raises(CommandError, match=r"nested deeper than 32 levels|line 1: not JSON"):
+        run_import(source, f)
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("content", [b"\x00\x01garbage" * 100, '<?xml version="1.0"?><rss/>'.encode()])
+def test_disqus_refuses_what_is_no_disqus_export(site: Site, run_import: Any, tmp_path: Path,
+                                                  content: bytes) -> None:
+    f = tmp_path / "not-disqus.xml"
+    f.write_bytes(content)
+    with pytest.raises(CommandError, match=r"is not a (readable XML file|Disqus export)"):
+        run_import("disqus", f)
+
+
+@pytest.mark.django_db
+def test_a_malformed_deleted_flag_never_publishes(site: Site, run_import: Any, tmp_path: Path) -> None:
+    """Commento ``"deleted": "true"`` or ``1``: the comment is kept as rejected, not approved."""
+    import json
+
+    comments = [{"commentHex": f"c{i}", "domain": "e.org", "url": "/p", "commenterHex": "anonymous",
+                 "markdown": f"text {i}", "parentHex": "root", "state": "approved", "deleted": flag,
+                 "creationDate": "2020-01-01T00:00:00Z"} for i, flag in enumerate(["true", 1, False])]
+    f = tmp_path / "commento.json"
+    f.write_text(json.dumps({"version": 1, "comments": comments, "commenters": []}))
+    run_import("commento", f)
+    assert dict(Comment.objects.values_list("import_id", "status")) == {
+        "c0": "rejected", "c1": "rejected", "c2": "approved"}

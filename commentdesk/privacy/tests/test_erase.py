@@ -180,9 +180,18 @@ def test_dry_run_says_what_would_happen_and_changes_nothing(talk: dict[str, Any]
     assert everything() == before
 
 
-def test_declining_the_prompt_changes_nothing(talk: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("answer", ["no", EOFError])
+def test_declining_the_prompt_changes_nothing(talk: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                              answer: Any) -> None:
+    """Answering anything but yes, or having no terminal to answer (``< /dev/null``), cancels."""
     before = everything()
-    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+
+    def ask(prompt: str) -> str:
+        if answer is EOFError:
+            raise EOFError
+        return answer
+
+    monkeypatch.setattr("builtins.input", ask)
     with pytest.raises(CommandError, match="cancelled; nothing changed"):
         call_command("commenter", "erase", "ann@example.org", "--mode", "anonymise", stdout=io.StringIO())
     assert everything() == before

@@ -87,7 +87,10 @@ class Command(BaseCommand):
             self.stdout.write("dry run: nothing changed")
             return
         if options["interactive"]:
-            answer = input("This cannot be undone. Type 'yes' to continue: ")
+            try:
+                answer = input("This cannot be undone. Type 'yes' to continue: ")
+            except EOFError:  # no terminal to answer (cron, < /dev/null): no consent
+                answer = ""
             if answer.strip().lower() != "yes":
                 raise CommandError("erasure cancelled; nothing changed")
         with transaction.atomic():  # every record of WHO, or none
