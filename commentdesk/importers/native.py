@@ -73,7 +73,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
 from django.db.models import Q
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
@@ -559,14 +559,24 @@ class NativeImporter:
         return manager.all() if section.site_path is None else manager.filter(**{section.site_path: self.site.pk})
 
     def _flush(self, section: Section, items: list[Item]) -> None:
+        """Store one batch in one transaction. A row the database refuses (a
+        duplicate, a broken constraint, a date out of range) raises
+        :class:`NativeFileError` naming the batch's lines; the batch is not stored."""
         if not items:
             return
-        with transaction.atomic():
-            fresh = self._fresh(section, items)
-            self.tally.present[section.type] += len(items) - len(fresh)
-            if fresh:
-                self._insert(section, fresh)
-                self.tally.new[section.type] += len(fresh)
+        try:
+            with transaction.atomic():
+                fresh = self._fresh(section, items)
+                if fresh:
+                    self._insert(section, fresh)
+        except (IntegrityError, DataError, OverflowError) as exc:
+            first, last = items[0].line, items[-1].line
+            where = f"line {first}" if first == last else f"lines {first}–{last}"
+            reason = str(exc).splitlines()[0][:200]
+            raise NativeFileError(f"{where}: the database refused a {section.type} record ({reason}); "
+                                  "a duplicate or an impossible value") from exc
+        self.tally.present[section.type] += len(items) - len(fresh)
+        self.tally.new[section.type] += len(fresh)
 
     def _fresh(self, section: Section, items: list[Item]) -> list[Item]:
         """The items not stored yet (by natural key, or by content)."""

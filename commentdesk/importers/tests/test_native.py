@@ -327,6 +327,23 @@ def test_a_bad_record_stops_the_import_and_its_batch_is_not_stored(exported: Pat
 
 
 @pytest.mark.django_db
+def test_a_duplicated_record_the_database_refuses_is_named_not_a_traceback(exported: Path, tmp_path: Path) -> None:
+    """A thread line repeated (and the end count raised to match): the batch is refused, by its lines."""
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "thread")
+    lines.insert(at, lines[at])
+    end = json.loads(lines[-1])
+    end["counts"]["thread"] += 1
+    lines[-1] = json.dumps(end, separators=(",", ":"))
+    bad = tmp_path / "dup.jsonl"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    empty_installation()
+    with pytest.raises(CommandError, match=r"lines \d+–\d+: the database refused a thread record"):
+        run_import(bad)
+    assert not Thread.objects.exists()
+
+
+@pytest.mark.django_db
 def test_an_existing_site_of_the_same_slug_is_not_imported_into(exported: Path, site: Site) -> None:
     empty_installation()
     Site.objects.create(slug="demo", name="Another paper")
