@@ -453,6 +453,10 @@ def convert(section: Section, line: int, record: dict[str, Any]) -> Item:
             out[f.name] = ref
             continue
         try:
+            if isinstance(f, models.CharField | models.TextField) and raw is not None and not isinstance(raw, str):
+                raise ValidationError("must be text (a JSON string)")  # to_python would turn 12345 into "12345"
+            if section.model is User and f.name == "username" and not raw:
+                raise ValidationError("may not be empty")
             value = f.to_python(raw)
             if value is None and not f.null:
                 raise ValidationError("may not be null")

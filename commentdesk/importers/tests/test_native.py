@@ -313,6 +313,7 @@ def test_a_malformed_file_is_refused_before_anything_is_stored(exported: Path, c
     ("comment", {"status": "maybe"}, "comment field 'status': 'maybe' is not one of the choices"),
     ("comment", {"created_at": "yesterday"}, "comment field 'created_at'"),
     ("comment", {"colour": "red"}, "unknown field(s) of a comment: colour"),
+    ("comment", {"body": 12345}, "comment field 'body': must be text (a JSON string)"),
 ])
 def test_a_bad_record_stops_the_import_and_its_batch_is_not_stored(exported: Path, kind: str,
                                                                     fields: dict[str, Any], message: str) -> None:
