@@ -30,7 +30,7 @@ class RequestSizeLimitMiddleware:
       (``%00``): no id, slug or key contains one, and PostgreSQL refuses to even
       compare text with it (a 5xx otherwise).
     - 415 ``unsupported_media_type`` for a body that is not JSON
-      (``Content-Type``) or is compressed (``Content-Encoding``).
+      (``Content-Type``, which a body must have) or is compressed (``Content-Encoding``).
     - An HTML 404 or 405 from Django (unknown path, wrong method) becomes API.md's
       JSON error (``not_found``, ``method_not_allowed``).
     """
@@ -54,7 +54,7 @@ class RequestSizeLimitMiddleware:
             if length or request.META.get("HTTP_TRANSFER_ENCODING"):
                 ctype = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
                 encoding = request.META.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
-                if (ctype and ctype != "application/json" and not ctype.endswith("+json")) or encoding != "identity":
+                if (ctype != "application/json" and not ctype.endswith("+json")) or encoding != "identity":
                     return error_response(CommentdeskError(
                         415, "unsupported_media_type", "Send the body as uncompressed application/json."))
             response = self.get_response(request)

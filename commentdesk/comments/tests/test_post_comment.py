@@ -766,12 +766,13 @@ def test_site_info_in_the_readers_language(site, client):  # type: ignore[no-unt
     ("headers", "status"),
     [
         ({"content_type": "text/plain"}, 415),
+        ({"content_type": ""}, 415),  # no Content-Type at all
         ({"content_type": "application/x-www-form-urlencoded"}, 415),
         ({"content_type": "application/json", "HTTP_CONTENT_ENCODING": "gzip"}, 415),
     ],
 )
 def test_bodies_that_are_not_plain_json_answer_415(site: Site, stored: Any, headers: dict, status: int) -> None:
-    """Form posts, text and compressed bodies are refused as such, and store nothing."""
+    """Form posts, text, untyped and compressed bodies are refused as such, and store nothing."""
     before = stored()
     response = Client().post("/api/v1/threads/demo/comments", '{"key":"/a","author_name":"A","body":"x"}', **headers)
     assert response.status_code == status and response.json()["error"]["code"] == "unsupported_media_type"
