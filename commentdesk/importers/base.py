@@ -265,6 +265,23 @@ def json_error(exc: Exception) -> str:
     return message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
 
 
+def body_problems(body: str, status: str | None, noun: str, empty: str = "") -> list[str]:
+    """Why an imported plain-text ``body`` cannot be stored: ``["empty <noun><empty>"]``
+    for an approved or pending comment with no text (a rejected or spam one may be
+    empty), ``["the <noun> is over 65,536 characters"]`` past ``BODY_MAX``; else ``[]``.
+
+    >>> body_problems("", "approved", "message")
+    ['empty message']
+    >>> body_problems("", "spam", "message"), body_problems("x" * 70_000, "spam", "text")
+    ([], ['the text is over 65,536 characters'])
+    """
+    if not body and status in ("approved", "pending"):
+        return [f"empty {noun}{empty}"]
+    if len(body) > BODY_MAX:
+        return [f"the {noun} is over {BODY_MAX:,} characters"]
+    return []
+
+
 def plain_text(text: str, line_breaks: bool = False) -> str:
     """An imported body as commentdesk's plain text.
 

@@ -22,7 +22,6 @@ import ijson
 
 from commentdesk.comments.models import Comment
 from commentdesk.importers.base import (
-    BODY_MAX,
     ID_MAX,
     KEY_MAX,
     CommentRecord,
@@ -31,6 +30,7 @@ from commentdesk.importers.base import (
     Skipped,
     Source,
     ThreadRecord,
+    body_problems,
     json_error,
     json_events,
     parse_time,
@@ -98,10 +98,7 @@ def _comment(source: Source, c: Any, index: int, commenters: dict[str, tuple[str
     markdown, html = c.get("markdown"), c.get("html")
     body = (plain_text(markdown, line_breaks=True) if isinstance(markdown, str) and markdown.strip()
             else plain_text(html) if isinstance(html, str) else "")
-    if not body and status in (Comment.Status.APPROVED, Comment.Status.PENDING):
-        problems.append("empty comment (no markdown and no html)")
-    if len(body) > BODY_MAX:
-        problems.append(f"the comment is over {BODY_MAX:,} characters")
+    problems += body_problems(body, status, "comment", " (no markdown and no html)")
     if problems or created is None or status is None:
         yield Skipped(name, None, "; ".join(problems))
         return

@@ -24,7 +24,6 @@ from lxml import etree
 
 from commentdesk.comments.models import Comment
 from commentdesk.importers.base import (
-    BODY_MAX,
     ID_MAX,
     KEY_MAX,
     CommentRecord,
@@ -35,6 +34,7 @@ from commentdesk.importers.base import (
     Skipped,
     Source,
     ThreadRecord,
+    body_problems,
     parse_time,
 )
 from commentdesk.importers.xmlsafety import (
@@ -207,11 +207,9 @@ def parse(source: Source, key_from: str = "link") -> Iterator[Record]:
             status = Comment.Status.APPROVED
         message = _child(element, "message")
         body = html_to_text(message.text or "") if message is not None else ""
-        if not body and status in (Comment.Status.APPROVED, Comment.Status.PENDING):
-            yield Skipped(name, element.sourceline, "empty message")
-            continue
-        if len(body) > BODY_MAX:
-            yield Skipped(name, element.sourceline, f"the message is over {BODY_MAX:,} characters")
+        problems = body_problems(body, status, "message")
+        if problems:
+            yield Skipped(name, element.sourceline, "; ".join(problems))
             continue
         yield CommentRecord(
             source_id=source_id,

@@ -28,7 +28,6 @@ import ijson
 
 from commentdesk.comments.models import Comment
 from commentdesk.importers.base import (
-    BODY_MAX,
     KEY_MAX,
     CommentRecord,
     ImportFileError,
@@ -36,6 +35,7 @@ from commentdesk.importers.base import (
     Skipped,
     Source,
     ThreadRecord,
+    body_problems,
     json_error,
     json_events,
     parse_time,
@@ -64,10 +64,7 @@ def _comment(source_id: str, thread_id: str, name: str, created: Any, status: st
         problems.append("the text is not text")
         text = ""
     body = plain_text(text, line_breaks=True)
-    if not body and status in (Comment.Status.APPROVED, Comment.Status.PENDING):
-        problems.append("empty text")
-    if len(body) > BODY_MAX:
-        problems.append(f"the text is over {BODY_MAX:,} characters")
+    problems += body_problems(body, status, "text")
     if problems or when is None or status is None:
         return Skipped(name, None, "; ".join(problems))
     return CommentRecord(source_id=source_id, thread_source_id=thread_id, body=body, created_at=when,

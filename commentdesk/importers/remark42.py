@@ -22,7 +22,6 @@ from typing import Any
 
 from commentdesk.comments.models import Comment
 from commentdesk.importers.base import (
-    BODY_MAX,
     ID_MAX,
     KEY_MAX,
     CommentRecord,
@@ -31,6 +30,7 @@ from commentdesk.importers.base import (
     Skipped,
     Source,
     ThreadRecord,
+    body_problems,
     parse_time,
     plain_text,
 )
@@ -98,10 +98,7 @@ def _comment(source: Source, c: Any, number: int, blocked: set[str], read_only: 
     status = Comment.Status.REJECTED if deleted else Comment.Status.APPROVED
     text = c.get("text")
     body = plain_text(text) if isinstance(text, str) else ""
-    if not body and status == Comment.Status.APPROVED:
-        problems.append("empty text")
-    if len(body) > BODY_MAX:
-        problems.append(f"the text is over {BODY_MAX:,} characters")
+    problems += body_problems(body, status, "text")
     if problems or created is None:
         yield Skipped(name, number, "; ".join(problems))
         return

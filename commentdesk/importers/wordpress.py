@@ -37,7 +37,6 @@ from lxml import etree
 
 from commentdesk.comments.models import Comment
 from commentdesk.importers.base import (
-    BODY_MAX,
     ID_MAX,
     KEY_MAX,
     CommentRecord,
@@ -47,6 +46,7 @@ from commentdesk.importers.base import (
     Skipped,
     Source,
     ThreadRecord,
+    body_problems,
     parse_time,
     plain_text,
 )
@@ -171,10 +171,7 @@ def _comment(thread_id: str, element: etree._Element) -> Record:
     content = next((child.text or "" for child in element
                     if isinstance(child.tag, str) and etree.QName(child).localname == "comment_content"), "")
     body = plain_text(content, line_breaks=True)
-    if not body and status in (Comment.Status.APPROVED, Comment.Status.PENDING):
-        problems.append("empty comment")
-    if len(body) > BODY_MAX:
-        problems.append(f"the comment is over {BODY_MAX:,} characters")
+    problems += body_problems(body, status, "comment")
     if problems or created is None or status is None:
         return Skipped(name, element.sourceline, "; ".join(problems))
     author = c.get("comment_author", "")
