@@ -16,6 +16,7 @@ class TriageConfig(AppConfig):
         from commentdesk.comments.signals import comment_edited, comment_submitted, comments_imported
         from commentdesk.sites.models import Site
         from commentdesk.triage import checks as triage_checks
+        from commentdesk.triage import rows  # noqa: F401  (registers the ``any`` lookup)
         from commentdesk.triage import signals
         from commentdesk.triage.models import ClassifierModel, TriagePolicy, WordList
 

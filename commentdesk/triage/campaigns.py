@@ -24,10 +24,12 @@ from typing import Any
 
 import numpy as np
 from datasketch import MinHash
-from django.db import models, transaction
+from django.db import transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from commentdesk.comments.models import Comment
-from commentdesk.triage.rows import insert_many, update_many
+from commentdesk.triage.rows import CHUNK, chunks, insert_many, update_many
 
 NUM_PERM = 64
 BANDS, ROWS = 8, 8
@@ -109,15 +111,6 @@ def record(comment: Comment, window: timedelta) -> Found:
     return record_many([comment], window)[0]
 
 
-# Values per query in ``IN (…)`` lists, below every database's parameter limit.
-CHUNK = 500
-
-
-def _chunks(values: list[Any]) -> Any:
-    for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
-
-
 def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
     """:func:`record` for many comments at once: one :class:`Found` per comment, in order.
 
@@ -141,8 +134,8 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
     with transaction.atomic():
         ids = [c.pk for _, c, _, _ in items]
         fp_of: dict[int, int] = {}  # comment id → fingerprint id
-        for chunk in _chunks(ids):
-            fp_of.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
+        for chunk in chunks(Fingerprint, ids):
+            fp_of.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
         new = {c.pk: (c, v, keys) for _, c, v, keys in items if c.pk not in fp_of}
         if new:
             # A comment fingerprinted meanwhile by another process keeps that fingerprint
@@ -151,8 +144,8 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
                         [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
                         skip_conflicts=True)
             fresh = {}
-            for chunk in _chunks(list(new)):
-                fresh.update(Fingerprint.objects.filter(comment_id__in=chunk).values_list("comment_id", "pk"))
+            for chunk in chunks(Fingerprint, list(new)):
+                fresh.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
             fp_of.update(fresh)
             insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
                         [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
@@ -165,15 +158,21 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             keys = sorted({k for _, _, _, ks in site_items for k in ks})
             since = min(c.created_at for _, c, _, _ in site_items) - window
             until = max(c.created_at for _, c, _, _ in site_items)
-            for chunk in _chunks(keys):
-                rows = FingerprintBand.objects.filter(site_id=site_id, key__in=chunk, created_at__gte=since,
-                                                      created_at__lte=until)
+            # The newest per key are enough (each comment keeps its MAX_CANDIDATES newest),
+            # plus room for the batch's own comments, which may be newer than some of them:
+            # a spam wave of thousands of copies then costs no more than a few hundred.
+            newest = Window(RowNumber(), partition_by=F("key"),
+                            order_by=[F("created_at").desc(), F("fingerprint_id").desc()])
+            for chunk in chunks(FingerprintBand, keys):
+                rows = (FingerprintBand.objects.filter(site_id=site_id, key__any=chunk, created_at__gte=since,
+                                                       created_at__lte=until)
+                        .annotate(rank=newest).filter(rank__lte=MAX_CANDIDATES + len(site_items)))
                 for key, fp_id in rows.values_list("key", "fingerprint_id"):
                     bands.setdefault((site_id, key), []).append(fp_id)
         wanted = sorted({fp for fps in bands.values() for fp in fps} | set(fp_of.values()))
         others: dict[int, dict[str, Any]] = {}
-        for chunk in _chunks(wanted):
-            for row in Fingerprint.objects.filter(pk__in=chunk).values(
+        for chunk in chunks(Fingerprint, wanted):
+            for row in Fingerprint.objects.filter(pk__any=chunk).values(
                     "pk", "signature", "campaign_id", "comment_id", "created_at", "comment__thread_id",
                     "comment__commenter_id"):
                 row["values"] = np.frombuffer(bytes(row["signature"]), dtype="<u8")
@@ -190,6 +189,7 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
         created: dict[int, dict[str, Any]] = {}
         member_of: dict[int, int] = {}  # fingerprint id → campaign id (new or changed only)
         touched: dict[int, Any] = {}  # campaign id → newest member's created_at
+        joined: dict[int, int] = {}  # campaign id → members that joined in this batch
 
         def age(campaign_id: int) -> tuple[int, int]:
             return (0, campaign_id) if campaign_id > 0 else (1, -campaign_id)
@@ -208,6 +208,8 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
                 created[campaign_id] = {"site_id": c.site_id, "first": first["comment_id"],
                                         "created_at": first["created_at"]}
             for member in [me] + [o for o in near if o["campaign_id"] is None]:
+                if member["campaign_id"] is None:
+                    joined[campaign_id] = joined.get(campaign_id, 0) + 1
                 member["campaign_id"] = member_of[member["pk"]] = campaign_id
             touched[campaign_id] = max(touched.get(campaign_id, c.created_at), c.created_at)
             found[i] = Found(near=[o["comment_id"] for o in near],
@@ -221,13 +223,10 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             if f.campaign_id is not None and f.campaign_id < 0:
                 f.campaign_id = real[f.campaign_id]
         update_many(Fingerprint, ["campaign"], [(real.get(cid, cid), fp) for fp, cid in member_of.items()])
-        ids = [real.get(cid, cid) for cid in touched]
-        sizes: dict[int, int] = {}
-        for chunk in _chunks(ids):
-            sizes.update(Fingerprint.objects.filter(campaign_id__in=chunk).values_list("campaign_id")
-                         .annotate(n=models.Count("pk")).values_list("campaign_id", "n"))
+        # Sizes grow by the members that joined (not counted again: a campaign of a
+        # spam wave may have many thousands).
         update_many(Campaign, ["size", "updated_at"],
-                     [(sizes.get(real.get(cid, cid), 0), newest, real.get(cid, cid)) for cid, newest in touched.items()])
+                    [(joined.get(cid, 0), newest, real.get(cid, cid)) for cid, newest in touched.items()], add=("size",))
     return found
 
 
@@ -240,8 +239,8 @@ def _store_campaigns(created: dict[int, dict[str, Any]]) -> dict[int, int]:
         return {}
     samples: dict[int, str] = {}
     firsts = [info["first"] for info in created.values()]
-    for chunk in _chunks(firsts):
-        samples.update(Comment.objects.filter(pk__in=chunk).values_list("pk", "body"))
+    for chunk in chunks(Comment, firsts):
+        samples.update(Comment.objects.filter(pk__any=chunk).values_list("pk", "body"))
     rows = [Campaign(site_id=info["site_id"], sample=(samples.get(info["first"]) or "")[:500],
                      created_at=info["created_at"]) for info in created.values()]
     Campaign.objects.bulk_create(rows, batch_size=CHUNK)
@@ -269,9 +268,9 @@ def burst_many(comments: list[Comment], window: timedelta) -> list[int]:
         since = min(comments[i].created_at for i in rows) - window
         until = max(comments[i].created_at for i in rows)
         seen: dict[str, list[tuple[Any, int]]] = {}
-        for chunk in _chunks(sorted({comments[i].ip_hash for i in rows})):
+        for chunk in chunks(Comment, sorted({comments[i].ip_hash for i in rows})):
             for ip_hash, created, pk in Comment.objects.filter(
-                    site_id=site_id, ip_hash__in=chunk, created_at__gte=since,
+                    site_id=site_id, ip_hash__any=chunk, created_at__gte=since,
                     created_at__lte=until).values_list("ip_hash", "created_at", "pk"):
                 seen.setdefault(ip_hash, []).append((created, pk))
         times = {h: sorted(t for t, _ in found) for h, found in seen.items()}

@@ -65,6 +65,22 @@ def test_scoring_twice_does_not_grow_the_campaign(site: Any, scorers: Any) -> No
     assert Campaign.objects.get().size == 2
 
 
+def test_a_wave_is_compared_with_its_newest_copies_only(site: Any, scorers: Any, monkeypatch: Any) -> None:
+    """Of a wave of copies, a comment is compared with the MAX_CANDIDATES newest (the band
+    query keeps no more per key than that plus the batch), and the campaign counts every copy."""
+    from commentdesk.triage import campaigns
+
+    monkeypatch.setattr(campaigns, "MAX_CANDIDATES", 3)
+    scorers(CAMPAIGN)
+    wave = [post(site, TEXT.format(n=7), minutes_ago=30 - i) for i in range(8)]
+    pipeline.score_comments(wave)
+    later = [post(site, TEXT.format(n=7), minutes_ago=5 - i) for i in range(2)]
+    found = campaigns.record_many(later, timedelta(hours=1))
+    assert found[0].near == [wave[7].pk, wave[6].pk, wave[5].pk]
+    assert found[1].near == [later[0].pk, wave[7].pk, wave[6].pk]
+    assert Campaign.objects.get().size == 10
+
+
 def test_burst_from_one_address(site: Any, scorers: Any) -> None:
     """Six comments from one IP hash within ten minutes are called a burst."""
     scorers(CAMPAIGN)

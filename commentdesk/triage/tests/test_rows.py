@@ -1,4 +1,5 @@
-"""triage.rows: many rows in one statement (PostgreSQL) or one executemany (SQLite)."""
+"""triage.rows: many rows in one statement (PostgreSQL, column arrays) or one
+executemany (SQLite), and the ``any`` lookup."""
 
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from commentdesk.triage.models import Campaign, WordList
 pytestmark = pytest.mark.django_db
 
 
-def test_insert_many_in_chunks_stores_every_row_as_the_orm_would(site: Site, monkeypatch: Any) -> None:
-    """Seven rows with room for two per statement: all stored, times and text intact."""
-    monkeypatch.setattr(rows, "MAX_PARAMS", 10)  # 5 columns: two rows a statement on PostgreSQL
+def test_insert_many_stores_every_row_as_the_orm_would(site: Site) -> None:
+    """Seven rows: all stored, times and text (quotes, Korean) intact."""
     now = timezone.now()
     rows.insert_many(Campaign, ["site", "created_at", "updated_at", "size", "sample"],
-                     [(site.pk, now, now, n, f"sample {n} 한국어") for n in range(7)])
+                     [(site.pk, now, now, n, f"sample {n} 한국어 \"it's\" {{}}") for n in range(7)])
     stored = list(Campaign.objects.order_by("size").values_list("size", "sample", "created_at"))
-    assert stored == [(n, f"sample {n} 한국어", now) for n in range(7)]
+    assert stored == [(n, f"sample {n} 한국어 \"it's\" {{}}", now) for n in range(7)]
 
 
 def test_insert_many_skips_or_raises_on_conflicts(site: Site) -> None:
@@ -34,3 +34,51 @@ def test_insert_many_skips_or_raises_on_conflicts(site: Site) -> None:
     assert dict(WordList.objects.values_list("language", "terms")) == {"en": "old", "ko": "x"}
     with pytest.raises(IntegrityError):
         rows.insert_many(WordList, fields, [(site.pk, "ko", "banned", "again", now)])
+
+
+def test_insert_many_takes_nulls_json_and_ints_of_float_fields(site: Site) -> None:
+    """A column array holds one type: an int in a float column, None and JSON go in as the ORM stores them."""
+    from commentdesk.comments.tests.factories import CommentFactory
+    from commentdesk.triage.models import Score
+
+    a, b = CommentFactory(thread__site=site), CommentFactory(thread__site=site)
+    now = timezone.now()
+    fields = ["comment", "state", "risk", "scores", "reasons", "details", "skipped", "not_scored_reason", "model_version",
+              "scored_at"]
+    rows.insert_many(Score, fields, [
+        (a.pk, "scored", 1, {"words": 1}, ["banned term: x"], {"words": {"matches": [[0, 3]]}}, {}, "", "v1", now),
+        (b.pk, "scored", None, {"words": None}, [], {}, {"classifier": "failed: É"}, "", "", now),
+    ])
+    stored = {s.comment_id: s for s in Score.objects.all()}
+    assert stored[a.pk].risk == 1.0 and stored[a.pk].details == {"words": {"matches": [[0, 3]]}}
+    assert stored[b.pk].risk is None and stored[b.pk].skipped == {"classifier": "failed: É"}
+    assert stored[a.pk].reasons == ["banned term: x"] and stored[b.pk].scores == {"words": None}
+
+
+def test_update_many_sets_fields_and_adds_to_counters(site: Site) -> None:
+    now = timezone.now()
+    later = now + timezone.timedelta(minutes=5)
+    first, second = (Campaign.objects.create(site=site, size=n, sample="s", created_at=now, updated_at=now)
+                     for n in (3, 10))
+    rows.update_many(Campaign, ["size", "updated_at"], [(2, later, first.pk), (0, now, second.pk)], add=("size",))
+    rows.update_many(Campaign, ["sample"], [("new 'one'", first.pk)])
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.size, first.updated_at, first.sample) == (5, later, "new 'one'")
+    assert (second.size, second.updated_at, second.sample) == (10, now, "s")
+
+
+def test_any_lookup_matches_in(site: Site) -> None:
+    """``__any`` returns what ``__in`` returns: many values (more than one chunk),
+    None ignored, a foreign key, an empty list giving nothing."""
+    now = timezone.now()
+    made = [Campaign.objects.create(site=site, size=n, sample=f"s{n}", created_at=now, updated_at=now)
+            for n in range(5)]
+    wanted = [c.pk for c in made[:3]] + list(range(10**6, 10**6 + rows.CHUNK + 10)) + [None]
+    found = []
+    for chunk in rows.chunks(Campaign, wanted):
+        found += Campaign.objects.filter(pk__any=chunk).values_list("pk", flat=True)
+    assert sorted(found) == [c.pk for c in made[:3]]
+    assert Campaign.objects.filter(site_id__any=[site.pk]).count() == 5
+    assert Campaign.objects.filter(site__any=[site.pk], sample__any=["s1", "s4"]).count() == 2
+    assert list(Campaign.objects.filter(pk__any=[])) == []
