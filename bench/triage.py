@@ -12,7 +12,9 @@ that data, then reports:
 - throughput on one core (one process, one thread: BLAS and OpenMP are held to
   one thread) of every scorer together, in batches of ``pipeline.BATCH`` as
   the background task, ``triage rescore`` and imports run them, and the same
-  comments one at a time for comparison (target: ≥ 2,000 comments/s);
+  comments one at a time for comparison (target: ≥ 2,000 comments/s), and
+  where a batch's CPU time goes: each scorer, and the rest (reading and
+  writing Scores, languages);
 - the classifier: stored blob size, resident memory added by loading it (RSS
   delta from ``/proc/self/statm``) and the Python allocations (tracemalloc);
 - the baseline: one ``Comment`` primary-key lookup, so ratios compare machines.
@@ -150,7 +152,7 @@ def main() -> None:
         signals.on_comment_submitted(sender=Comment, comment=c)
         request_ms.append((time.perf_counter() - t0) * 1000)
         request_cpu_ms.append((time.thread_time() - c0) * 1000)
-    not_scored = Score.objects.filter(state=Score.State.NOT_SCORED).count()
+    not_scored = Score.objects.filter(state=Score.State.NOT_SCORED, comment__site=site).count()
     # Its two parts: the in-request scorers with their Score, and queueing the task.
     scoring_ms, queue_ms = [], []
     for c in make(4, max(200, args.comments // 4)):
@@ -172,7 +174,22 @@ def main() -> None:
                 pipeline.score_comment(c)
         return len(comments) / (time.perf_counter() - w0), len(comments) / (time.process_time() - c0)
 
-    batch_rate, batch_cpu_rate = rate(make(2), batch=True)
+    # Where a batch's time goes: each scorer's CPU time (score_many), the rest
+    # being the Scores' reads and writes around them.
+    spent: dict[str, float] = {}
+    for scorer in pipeline.get_scorers():
+        def timed(contexts: list, _inner=scorer.score_many, _name=scorer.name) -> list:
+            c0 = time.process_time()
+            try:
+                return _inner(contexts)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.process_time() - c0
+        scorer.score_many = timed
+    batch = make(2)
+    batch_rate, batch_cpu_rate = rate(batch, batch=True)
+    for scorer in pipeline.get_scorers():
+        del scorer.score_many  # the class's own again
+    spent_ms = {name: round(s * 1000 / len(batch), 3) for name, s in spent.items()}
     single_rate, _ = rate(make(3, max(200, args.comments // 10)), batch=False)
 
     result = {
@@ -190,6 +207,9 @@ def main() -> None:
         "submission_not_scored": not_scored,
         "all_scorers_batch_comments_per_s": round(batch_rate, 1),
         "all_scorers_batch_comments_per_cpu_s": round(batch_cpu_rate, 1),
+        "batch_cpu_ms_per_comment": round(1000 / batch_cpu_rate, 3),
+        "batch_scorer_cpu_ms_per_comment": spent_ms,
+        "batch_rest_cpu_ms_per_comment": round(1000 / batch_cpu_rate - sum(spent_ms.values()), 3),
         "all_scorers_one_by_one_comments_per_s": round(single_rate, 1),
         "batch_speedup_over_one_by_one": round(batch_rate / single_rate, 1),
         "batch_ms_per_comment_ratio_to_baseline": round(1000 / batch_rate / baseline, 1),

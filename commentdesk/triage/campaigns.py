@@ -18,6 +18,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -55,13 +56,21 @@ def normalise(text: str) -> str:
 
 def signature(text: str) -> np.ndarray | None:
     """The 64 MinHash values (uint64) of ``text``'s 5-gram shingles, or None when
-    the normalised text is shorter than ``MIN_CHARS``."""
+    the normalised text is shorter than ``MIN_CHARS``.
+
+    Each shingle is hashed to 32 bits with CRC-32 (``zlib.crc32``) instead of
+    datasketch's default SHA-1, which took 60 % of this function; the 64
+    permutations over those values are datasketch's. Measured on 1,500 pairs of
+    edited comments from the shared data: mean absolute error of the Jaccard
+    estimate 0.040 with either hash (p95 0.108 and 0.104), as expected of 64
+    permutations. Signatures stored before this change (SHA-1) match new ones
+    no more: near-duplicates across an upgrade are missed within one window."""
     norm = normalise(text)
     if len(norm.replace(" ", "")) < MIN_CHARS:
         return None
     shingles = {norm[i:i + SHINGLE] for i in range(len(norm) - SHINGLE + 1)}
     permutations, scheme = _permutations()
-    m = MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme)
+    m = MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme, hashfunc=zlib.crc32)
     m.update_batch([s.encode("utf-8") for s in shingles])
     return np.asarray(m.hashvalues, dtype="<u8")
 
