@@ -24,7 +24,6 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -68,6 +67,8 @@ def signature(text: str) -> np.ndarray | None:
     norm = normalise(text)
     if len(norm.replace(" ", "")) < MIN_CHARS:
         return None
+    from datasketch import MinHash  # here: with its LSH and SciPy, half a second to import
+
     shingles = {norm[i:i + SHINGLE] for i in range(len(norm) - SHINGLE + 1)}
     permutations, scheme = _permutations()
     m = MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme, hashfunc=zlib.crc32)
@@ -80,6 +81,8 @@ def _permutations() -> tuple[Any, str]:
     """datasketch's permutations and hashing scheme for ``NUM_PERM`` and seed 1,
     drawn once per process (the values ``MinHash(num_perm=64, seed=1)`` draws
     each time, so signatures stay those already stored)."""
+    from datasketch import MinHash
+
     template = MinHash(num_perm=NUM_PERM, seed=1)
     return template.permutations, template.scheme
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from commentdesk.triage import classifier
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 
@@ -26,9 +25,18 @@ class ClassifierScorer(Scorer):
         super().__init__(**options)  # type: ignore[arg-type]
         self.mention_at = float(mention_at)
 
+    def prepare(self) -> None:
+        """Import the classifier (scikit-learn) once per process, before the first
+        budgeted call; models themselves load on first use."""
+        from commentdesk.triage import classifier  # noqa: F401
+
     def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
         """One Result per context: details {"ngrams": [strongest n-grams]};
         ``model_version`` is set."""
+        # Imported here, not with the module: scikit-learn takes a second to import,
+        # and every command's system check builds the scorers (triage.checks).
+        from commentdesk.triage import classifier
+
         versions = classifier.active_versions([c.comment.site_id for c in contexts])
         by_version: dict[str, list[int]] = defaultdict(list)
         out: list[Result | Exception] = [Skip("no classifier trained for this site")] * len(contexts)
