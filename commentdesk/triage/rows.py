@@ -82,23 +82,20 @@ def _vendor(model: type[models.Model]) -> str:
     return connections[router.db_for_write(model)].vendor
 
 
-def _prepared(connection: Any, columns: list[Any], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Each row's values as the fields hand them to the driver."""
-    cache: list[dict[Any, Any]] = [{} for _ in columns]  # a time repeats: prepared once
-    floats = [isinstance(f, models.FloatField) for f in columns]
-
-    def prepare(field: Any, seen: dict[Any, Any], is_float: bool, value: Any) -> Any:
-        if type(value) in PLAIN:
-            # What the field hands the driver unchanged (an int of a float field as a
-            # float: an array parameter holds one type).
-            return float(value) if is_float and type(value) is int else value
-        if not isinstance(value, datetime):
-            return field.get_db_prep_save(value, connection)
-        if value not in seen:
-            seen[value] = field.get_db_prep_save(value, connection)
-        return seen[value]
-
-    return [tuple(prepare(f, c, x, v) for f, c, x, v in zip(columns, cache, floats, row)) for row in rows]
+def _prepared(connection: Any, field: Any, values: tuple[Any, ...]) -> list[Any]:
+    """One column's values as ``field`` hands them to the driver, judged once per
+    column: plain values as they are (an int of a float field as a float: an
+    array parameter holds one type), each distinct datetime prepared once,
+    anything else value by value."""
+    kinds = set(map(type, values))
+    if kinds <= PLAIN and not isinstance(field, models.JSONField):  # a JSON text is not the text
+        if int in kinds and isinstance(field, models.FloatField):
+            return [v if v is None else float(v) for v in values]
+        return list(values)
+    if kinds <= {datetime, type(None)}:
+        prepared = {v: field.get_db_prep_save(v, connection) for v in set(values)}
+        return [prepared[v] for v in values]
+    return [field.get_db_prep_save(v, connection) for v in values]
 
 
 def _binding_cursor(connection: Any) -> Any:
@@ -135,13 +132,13 @@ def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, .
                  sets=", ".join(f"{quote(f.column)} = {plus(f)}%s" for f in columns[:-1]),
                  from_arrays=", ".join(f"{quote(f.column)} = {plus(f)}v.c{i}" for i, f in enumerate(columns[:-1])),
                  aliases=", ".join(f"c{i}" for i in range(len(columns))), last=f"c{len(columns) - 1}")
-    values = _prepared(connection, columns, rows)
+    arrays = [_prepared(connection, f, column) for f, column in zip(columns, zip(*rows))]
     if connection.vendor == "postgresql":
         with _binding_cursor(connection) as cursor:
-            cursor.execute(array_sql.format(**names), [list(column) for column in zip(*values)])
+            cursor.execute(array_sql.format(**names), arrays)
     else:
         with connection.cursor() as cursor:
-            cursor.executemany(row_sql.format(**names), values)
+            cursor.executemany(row_sql.format(**names), list(zip(*arrays)))
 
 
 def insert_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
