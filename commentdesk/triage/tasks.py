@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from django.tasks import task
+from django.utils import timezone
 
 from commentdesk.comments.models import Comment
 
@@ -63,15 +65,21 @@ def score_in_background(comment_id: int) -> str:
 def score_many_in_background(comment_ids: list[int], stage: str = "all") -> dict[str, int]:
     """Run the scorers of ``stage`` over the comments ``comment_ids`` in batches
     (:func:`commentdesk.triage.pipeline.score_batches`), e.g. after an import.
-    Returns ``{"scored": n, "not_scored": n, "gone": n}``; never raises."""
+    Returns ``{"scored": n, "not_scored": n, "gone": n}`` (``gone``: deleted, or
+    for ``"background"`` already scored meanwhile); never raises."""
     from commentdesk.triage import pipeline
+
+    from commentdesk.triage.models import Score
 
     ids = sorted(set(comment_ids))
     found = [0]
+    rows = Comment.objects.select_related("site")
+    if stage == "background":  # what another task finished meanwhile is left alone
+        rows = rows.exclude(triage_score__state__in=[Score.State.SCORED, Score.State.NOT_SCORED])
 
     def comments() -> Iterator[Comment]:
         for start in range(0, len(ids), pipeline.BATCH):
-            for comment in Comment.objects.select_related("site").filter(pk__in=ids[start:start + pipeline.BATCH]):
+            for comment in rows.filter(pk__in=ids[start:start + pipeline.BATCH]):
                 found[0] += 1
                 yield comment
 
@@ -100,3 +108,32 @@ def retrain_classifier(site_id: int) -> str:
     except ValueError as exc:
         logger.warning("triage could not retrain the classifier of %s: %s", site.slug, exc)
         return f"nothing to learn: {exc}"
+
+
+# A Score left partial this long, or a submitted comment left without one, is
+# taken as lost by triage (see requeue_unfinished); at most REQUEUE_LIMIT a run.
+UNFINISHED_AFTER = timedelta(minutes=15)
+REQUEUE_LIMIT = 5_000
+
+
+def requeue_unfinished(now: datetime | None = None) -> int:
+    """Queue the scoring of pending comments that triage left unfinished, so that
+    none waits unscored for good: a Score still ``partial`` ``UNFINISHED_AFTER``
+    after it was written (its background task was lost: a worker killed in the
+    middle, a database crash before the commit reached the disk), or a
+    submitted (not imported) comment that old with no Score at all. At most
+    ``REQUEUE_LIMIT`` comments a run, oldest first; ``commentdesk housekeeping``
+    calls it. Returns how many were queued."""
+    from commentdesk.triage.models import Score
+
+    cutoff = (now or timezone.now()) - UNFINISHED_AFTER
+    pending = Comment.objects.filter(status=Comment.Status.PENDING).order_by("pk")
+    partial = list(pending.filter(triage_score__state=Score.State.PARTIAL, triage_score__scored_at__lt=cutoff)
+                   .values_list("pk", flat=True)[:REQUEUE_LIMIT])
+    missing = list(pending.filter(triage_score__isnull=True, import_source="", created_at__lt=cutoff)
+                   .values_list("pk", flat=True)[:REQUEUE_LIMIT - len(partial)])
+    if partial:
+        score_many_in_background.enqueue(partial, "background")
+    if missing:
+        score_many_in_background.enqueue(missing, "all")
+    return len(partial) + len(missing)

@@ -3,8 +3,10 @@
 1. Close threads older than their site's ``auto_close_days``.
 2. Queue a digest e-mail for each site whose comments wait too long.
 3. Forget ``Idempotency-Key`` answers older than 24 hours.
-4. Triage: forget MinHash fingerprints older than ``TRIAGE_FINGERPRINT_DAYS``
-   and queue a classifier retraining for each site with enough new decisions.
+4. Triage: forget MinHash fingerprints older than ``TRIAGE_FINGERPRINT_DAYS``,
+   queue a classifier retraining for each site with enough new decisions, and
+   queue again the scoring of pending comments left unscored for 15 minutes
+   (``commentdesk.triage.tasks.requeue_unfinished``).
 5. Queue the retention task for each site with ``retention_days`` > 0 (IP hashes
    and unverified e-mail addresses; see ``commentdesk.privacy.retention``).
 Prints one line with what it did. E-mails are sent by ``commentdesk db_worker``.
@@ -46,9 +48,11 @@ class Command(BaseCommand):
         retrain = retraining.due_sites()
         for site in retrain:
             triage_tasks.retrain_classifier.enqueue(site.pk)
+        requeued = triage_tasks.requeue_unfinished(now)
         retained = list(Site.objects.filter(retention_days__gt=0).values_list("pk", flat=True))
         for site_id in retained:
             apply_retention.enqueue(site_id)
         self.stdout.write(f"closed {closed} thread(s); queued {len(sites)} digest(s); pruned {pruned} idempotency key(s); "
                           f"purged {fingerprints} fingerprint(s); queued {len(retrain)} retraining(s); "
+                          f"queued {requeued} unfinished scoring(s); "
                           f"queued {len(retained)} retention run(s)")
