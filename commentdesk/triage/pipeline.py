@@ -250,8 +250,10 @@ def relaxed_commit(connection: Any) -> None:
     a crash within about 0.6 s of the commit (three ``wal_writer_delay``) may
     lose them, never the comments themselves, and any later synchronous commit
     (the task worker's record that the task finished) flushes them first, since
-    the WAL is written in order. A batch of 500 waited about 30 ms for each
-    commit here (``bench/triage.py``). Does nothing on other databases."""
+    the WAL is written in order; ``commentdesk housekeeping`` queues again what
+    was lost (:func:`~commentdesk.triage.tasks.requeue_unfinished`). A batch of
+    500 waited about 30 ms for each commit here (``bench/triage.py``). Does
+    nothing on other databases."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

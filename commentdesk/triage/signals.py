@@ -23,13 +23,16 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
     safe: any failure here is logged and recorded as "not scored: <why>" on the
     Score, and never reaches the reader's answer. The Score and the queued task
     are written in one transaction (one commit: the largest part of the
-    latency this adds to the reader's request; see ``bench/triage.py``).
+    latency this adds to the reader's request; see ``bench/triage.py``), which
+    on PostgreSQL does not wait for the disk (:func:`~.pipeline.relaxed_commit`;
+    what a crash loses, ``housekeeping`` queues again).
     """
     from commentdesk.triage import automation, pipeline, tasks
 
     step = "scoring failed"
     try:
         with transaction.atomic():
+            pipeline.relaxed_commit(transaction.get_connection())
             score = pipeline.score_comment(comment, "request")
             if score.state == score.State.PARTIAL:
                 step = "background queue unavailable"
