@@ -33,7 +33,8 @@ from django.db.models.lookups import In
 from django.utils.datastructures import OrderedSet
 
 # Values both drivers (sqlite3, psycopg) take as they are, which integer, float,
-# text and binary fields pass on unchanged: no get_db_prep_save call per value.
+# text and binary fields pass on unchanged: a column of only these is not
+# prepared value by value.
 PLAIN = frozenset({int, float, str, bytes, type(None)})
 # Values per ``__any`` query where each is a parameter (SQLite allows 32,766 in
 # one statement since 3.32, 999 before).
