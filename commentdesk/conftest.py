@@ -37,11 +37,16 @@ def _fast_password_hasher(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Each test starts and ends with an empty cache. The default database cache
-    needs nothing: its table is rolled back (or flushed) with the test's data."""
+    """Each test starts and ends with an empty cache, and with nothing remembered
+    of sites' triage settings (a rolled-back site's id may come back). The default
+    database cache needs nothing more: its table is rolled back (or flushed) with
+    the test's data."""
     from django.core.cache import caches
     from django.core.cache.backends.db import DatabaseCache
 
+    from commentdesk.triage import sitecache
+
+    sitecache.clear()
     if isinstance(caches["default"], DatabaseCache):
         yield
         return

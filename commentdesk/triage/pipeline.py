@@ -209,9 +209,10 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
     """Run the scorers of ``stage`` over ``comments`` (one batch: each scorer sees
     them all at once) and store the merged Scores; one Score per comment, in order.
 
-    ``stage``: ``"request"`` (the cheap scorers, during the reader's request),
-    ``"background"`` (the others, in a task) or ``"all"`` (both, e.g. to
-    rescore). Results of an earlier stage are kept and merged. A Score ends
+    ``stage``: ``"request"`` (the cheap scorers, during the reader's request;
+    it starts the Score afresh), ``"background"`` (the others, in a task) or
+    ``"all"`` (both, e.g. to rescore). Results of an earlier stage are kept
+    and merged. A Score ends
     ``partial`` while background scorers have yet to run, else ``scored``.
     A detected language is written to ``Comment.language`` when that is blank.
     Scorer failures are recorded per comment, never raised; database errors do
@@ -275,16 +276,26 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
     ids = list(dict.fromkeys(c.pk for c in comments))
     # No savepoint inside a caller's transaction: a failure here fails the caller's work too.
     with transaction.atomic(savepoint=False):
-        scores = {s.comment_id: s for s in Score.objects.select_for_update().filter(comment_id__any=ids)}
-        old, new = set(scores), []
-        for context, outcome in zip(contexts, outcomes):
-            score = scores.get(context.comment.pk)
-            if score is None:
-                score = scores[context.comment.pk] = Score(comment_id=context.comment.pk)
-                new.append(score)
-            _merge(score, outcome, weights, waiting, now)
-        _store_new(new)
-        Score.objects.bulk_update([scores[pk] for pk in ids if pk in old], UPDATED)
+        if stage == "request":
+            # The first stage starts the Score afresh (after an author's edit, what the
+            # background scorers said of the old text goes; they run again): one
+            # INSERT … ON CONFLICT UPDATE, no read first.
+            scores = {c.pk: Score(comment_id=c.pk) for c in comments}
+            for context, outcome in zip(contexts, outcomes):
+                _merge(scores[context.comment.pk], outcome, weights, waiting, now)
+            Score.objects.bulk_create(list(scores.values()), update_conflicts=True, unique_fields=["comment"],
+                                      update_fields=UPDATED)
+        else:
+            scores = {s.comment_id: s for s in Score.objects.select_for_update().filter(comment_id__any=ids)}
+            old, new = set(scores), []
+            for context, outcome in zip(contexts, outcomes):
+                score = scores.get(context.comment.pk)
+                if score is None:
+                    score = scores[context.comment.pk] = Score(comment_id=context.comment.pk)
+                    new.append(score)
+                _merge(score, outcome, weights, waiting, now)
+            _store_new(new)
+            Score.objects.bulk_update([scores[pk] for pk in ids if pk in old], UPDATED)
         languages: dict[str, list[int]] = {}
         for context in contexts:
             if context.language and not context.comment.language:

@@ -11,10 +11,12 @@ TriagePolicy, ClassifierModel or Site replaces the stamp (receivers in
 loaded again. A missing stamp (cache cleared or evicted) is a new one, so a
 cleared cache never serves old settings.
 
-With Django's default local-memory cache every process has its own stamps, and
-a change made in one process (the admin) is not seen by another (the task
-worker) through them: entries are also reloaded after ``MAX_AGE`` seconds. With
-a shared cache (``COMMENTDESK_CACHE_URL=redis://…``) a change is seen at once.
+The stamps themselves are remembered for ``STAMP_AGE`` seconds, so that a
+busy process asks the cache once a second instead of once per comment: a
+change is seen at once by the process that made it and within that second by
+the others (the cache is shared by every process: a table of the database by
+default, Redis with ``COMMENTDESK_CACHE_URL``). Entries are also reloaded
+after ``MAX_AGE`` seconds whatever their stamp (a cache that is not shared).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ from django.core.cache import cache
 # Seconds after which a remembered entry is read again whatever its stamp says
 # (the bound on staleness across processes without a shared cache).
 MAX_AGE = 10.0
+# Seconds a stamp read from the cache is used before it is read again.
+STAMP_AGE = 1.0
 # Entries kept (kinds × sites); past it the memory starts again empty.
 MAX_ENTRIES = 4000
 SHARED = "*"
 
 _memo: dict[tuple[str, int], tuple[str, float, Any]] = {}
+_stamps: dict[str, tuple[str, float]] = {}  # cache key → (stamp, when it was read)
 
 
 def _key(site_id: int | str) -> str:
@@ -41,18 +46,25 @@ def _key(site_id: int | str) -> str:
 
 
 def stamps(site_ids: Iterable[int]) -> dict[int, str]:
-    """{site id: its current stamp joined with the shared stamp}; one cache round trip
+    """{site id: its current stamp joined with the shared stamp}: from memory when
+    read less than ``STAMP_AGE`` seconds ago, else with one cache round trip
     (two when stamps are missing and are created)."""
     ids = sorted(set(site_ids))
     keys = [_key(SHARED)] + [_key(i) for i in ids]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            token = secrets.token_hex(8)
-            # add(): when two processes create a stamp at once, both keep the first one.
-            if not cache.add(key, token, timeout=None):
-                token = cache.get(key) or token
-            found[key] = token
+    now = time.monotonic()
+    found = {k: _stamps[k][0] for k in keys if k in _stamps and now - _stamps[k][1] < STAMP_AGE}
+    if len(found) < len(keys):
+        found = cache.get_many(keys)
+        for key in keys:
+            if key not in found:
+                token = secrets.token_hex(8)
+                # add(): when two processes create a stamp at once, both keep the first one.
+                if not cache.add(key, token, timeout=None):
+                    token = cache.get(key) or token
+                found[key] = token
+        if len(_stamps) + len(keys) > MAX_ENTRIES:
+            _stamps.clear()
+        _stamps.update((key, (found[key], now)) for key in keys)
     shared = found[_key(SHARED)]
     return {i: f"{shared}:{found[_key(i)]}" for i in ids}
 
@@ -60,7 +72,9 @@ def stamps(site_ids: Iterable[int]) -> dict[int, str]:
 def changed(site_id: int | None) -> None:
     """Forget what is remembered for ``site_id`` (None: for every site, e.g. a
     shared classifier changed), here and, through the shared cache, elsewhere."""
-    cache.set(_key(SHARED if site_id is None else site_id), secrets.token_hex(8), timeout=None)
+    key = _key(SHARED if site_id is None else site_id)
+    cache.set(key, secrets.token_hex(8), timeout=None)
+    _stamps.pop(key, None)
     if site_id is None:
         _memo.clear()
     else:
@@ -95,3 +109,4 @@ def get_many[T](kind: str, site_ids: Iterable[int], load: Callable[[list[int]], 
 def clear() -> None:
     """Forget everything remembered in this process (tests, benchmarks)."""
     _memo.clear()
+    _stamps.clear()
