@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -363,6 +364,13 @@ def test_export_refuses_an_unknown_site_and_writes_to_standard_output(site: Site
     assert [r["type"] for r in records(captured.out.encode())] == [
         "header", "site", "thread", "commenter", "comment", "end"]
     assert captured.err.startswith("Exported demo to -: 1 site, 1 thread, 1 commenter, 1 comment")
+
+
+@pytest.mark.django_db
+def test_export_to_a_directory_is_refused_before_anything_is_written(site: Site, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=f"^{re.escape(str(tmp_path))}: is a directory; give a file name$"):
+        call_command("export", "--site", site.slug, str(tmp_path), stdout=io.StringIO())
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.django_db

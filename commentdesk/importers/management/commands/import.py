@@ -70,6 +70,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        if path.is_dir():
+            raise CommandError(f"{path}: is a directory; give the export file")
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         if not 1 <= options["batch_size"] <= BATCH_MAX:
