@@ -65,6 +65,14 @@ def test_rewrite_url_on_an_isso_database(site: Site, run_import: Any, isso_db: P
 
 
 @pytest.mark.django_db
+def test_rewrite_url_from_an_empty_prefix_is_refused(site: Site, run_import: Any) -> None:
+    """An empty FROM would begin every URL: a command error, nothing stored."""
+    with pytest.raises(CommandError, match="--rewrite-url: FROM may not be empty"):
+        run_import("disqus", "isso-disqus.xml", "--rewrite-url", "", "https://new.example/")
+    assert not Thread.objects.exists() and not ImportRun.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_same_file_with_another_rewrite_is_another_run(site: Site, run_import: Any) -> None:
     run_import("wordpress", "isso-wordpress.xml")
     out = run_import("wordpress", "isso-wordpress.xml", "--rewrite-url", "http://example.tld/2014/", "/x/")

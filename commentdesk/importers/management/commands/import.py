@@ -76,6 +76,9 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file")
         if not 1 <= options["batch_size"] <= BATCH_MAX:
             raise CommandError(f"--batch-size must be between 1 and {BATCH_MAX}")
+        if any(not old for old, _new in options.get("rewrite_url", [])):
+            raise CommandError("--rewrite-url: FROM may not be empty (it would begin every URL); "
+                               "give the old URL prefix, e.g. http://old.example/blog/")
         if options["source"] == "native":
             self.handle_native(path, options)
             return
