@@ -272,7 +272,7 @@ def nudge(request: HttpRequest, site: str, payload: NudgeIn) -> HttpResponse:
     limit; rate-limited like submissions (three times as many per window)."""
     obj = get_site(site)
     ratelimit.hit(f"nudge:{obj.pk}", request_ip_hash(request), settings.COMMENTS_RATE_LIMIT * 3,
-                  settings.COMMENTS_RATE_WINDOW)
+                  settings.COMMENTS_RATE_WINDOW, what="draft checks")
     errors: dict[str, list[str]] = {}
     body = clean_body(payload.body, obj, "body", errors)
     if errors:

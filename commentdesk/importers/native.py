@@ -42,18 +42,20 @@ Serialisation is deterministic: sorted keys, ``(",", ":")`` separators,
 ``Z``, rows in a fixed order (comments, revisions, flags, bans and audit-log
 entries by creation time then by insertion order, which an import keeps).
 
-The import reads the file twice, a line at a time (memory does not grow with
-the file): first to check its structure (JSON, header, known types in order, the
-end record and its counts), storing nothing; then to store it in batches, one
-transaction per batch. A re-run adds nothing: threads, commenters and comments
-are matched by key or public id, users by username, memberships and word lists
-by their natural keys, and rows without an identifier (revisions, flags, bans,
-audit-log entries) by their whole content. So an import killed half-way is
-resumed by running it again. (Two rows identical in every exported field, split
-by a batch boundary of a killed run, would be restored once: none of these
-models' own code writes such twins.) The import adds no audit-log entry of its
-own: the site's log is restored as it was, and an extra entry would make the
-second export differ; users are created with unusable passwords.
+The import reads the file twice, a line at a time (memory does not grow with the
+file): first to check its structure (JSON, header, known types in order, the end
+record and its counts), storing nothing; then to store it in batches, one
+transaction per batch. Bodies are cleaned as readers' submissions are
+(:data:`CLEANED`), and a reply outside its parent's thread is refused. A re-run
+adds nothing: threads, commenters and comments are matched by key or public id,
+users by username, memberships and word lists by their natural keys, and rows
+without an identifier (revisions, flags, bans, audit-log entries) by their whole
+content. So an import killed half-way is resumed by running it again. (Two rows
+identical in every exported field, split by a batch boundary of a killed run,
+would be restored once: none of these models' own code writes such twins.) The
+import adds no audit-log entry of its own: the site's log is restored as it was,
+and an extra entry would make the second export differ; users are created with
+unusable passwords.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ from django.db.models import Q
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
 from commentdesk.comments.signals import thread_changed
+from commentdesk.lib.text import normalise_body
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag, Membership
 from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site
@@ -93,6 +96,14 @@ LEFT_OUT: dict[type[models.Model], frozenset[str]] = {
     Commenter: frozenset({"ip_hash", "token_hash"}),
     Comment: frozenset({"ip_hash", "edit_token_hash"}),
     Flag: frozenset({"ip_hash"}),
+}
+
+# Text fields cleaned as readers' submissions are (lib.text.normalise_body: control
+# characters, bidi overrides…), by model: a file edited by hand or written by another
+# tool may hold what commentdesk itself never stores (PostgreSQL refuses NUL).
+CLEANED: dict[type[models.Model], frozenset[str]] = {
+    Comment: frozenset({"body"}),
+    CommentRevision: frozenset({"body"}),
 }
 
 # How a row names a row of another model: its public identifier (one field, a
@@ -420,7 +431,8 @@ def _attname(section: Section, name: str) -> str:
 
 def convert(section: Section, line: int, record: dict[str, Any]) -> Item:
     """Check and convert one record's fields; a missing field gets the model's
-    default (files of older versions), an unknown one is refused."""
+    default (files of older versions), an unknown one is refused, and the fields
+    of :data:`CLEANED` are cleaned as readers' submissions are."""
     fields = section.fields
     unknown = set(record) - {f.name for f in fields} - {"type"}
     if unknown:
@@ -458,6 +470,8 @@ def convert(section: Section, line: int, record: dict[str, Any]) -> Item:
             if section.model is User and f.name == "username" and not raw:
                 raise ValidationError("may not be empty")
             value = f.to_python(raw)
+            if f.name in CLEANED.get(section.model, ()) and value is not None:
+                value = normalise_body(value)
             if value is None and not f.null:
                 raise ValidationError("may not be null")
             if isinstance(value, datetime) and value.tzinfo is None:
@@ -621,12 +635,14 @@ class NativeImporter:
     def _insert(self, section: Section, items: list[Item]) -> None:
         """Create the rows, resolving references; a reference to a row of the same
         model in this batch (a reply's parent, an undo's entry) first stores the
-        rows before it."""
+        rows before it. Raises NativeFileError for a reference to nothing and for
+        a reply outside its parent's thread (:meth:`_check_replies`)."""
         model = section.model
         resolvers = {f.name: self._resolver(f, items) for f in section.fields if f.is_relation}
         own = REF_FIELDS.get(model)
         pending: list[tuple[Item, models.Model]] = []
         pending_ids: set[Any] = set()
+        replies: list[tuple[Item, Comment]] = []
         for item in items:
             obj = model(**item.values)
             if section.site_path == "site":
@@ -649,7 +665,26 @@ class NativeImporter:
             pending.append((item, obj))
             if own is not None:
                 pending_ids.add(_ident(_own_ref(section, item, own)))
+            if isinstance(obj, Comment) and obj.parent_id is not None:
+                replies.append((item, obj))
         self._create(section, pending)
+        self._check_replies(replies)
+
+    @staticmethod
+    def _check_replies(replies: list[tuple[Item, Comment]]) -> None:
+        """Raise NativeFileError, naming the first line, for a reply whose parent
+        (stored by now) is in another thread: readers would see it top-level,
+        and the submission API never makes one (one query per batch)."""
+        if not replies:
+            return
+        parents = {pk: (thread_id, key) for pk, thread_id, key in Comment.objects.filter(
+            pk__in={obj.parent_id for _, obj in replies}).values_list("pk", "thread_id", "thread__key")}
+        for item, obj in replies:
+            thread_id, key = parents[obj.parent_id]
+            if thread_id != obj.thread_id:
+                raise NativeFileError(f"line {item.line}: comment {obj.public_id} replies to comment "
+                                      f"{item.refs['parent']!r} of thread {key!r}, not of its own thread "
+                                      f"{item.refs['thread']!r}; a reply must be in its parent's thread")
 
     def _create(self, section: Section, pending: list[tuple[Item, models.Model]]) -> None:
         if not pending:

@@ -9,10 +9,13 @@ from django.core.cache import cache
 from commentdesk.lib.errors import CommentdeskError
 
 
-def hit(scope: str, ident: str, limit: int, window: int) -> None:
+def hit(scope: str, ident: str, limit: int, window: int, what: str = "comments") -> None:
     """Count one event of ``ident`` in ``scope``; raise 429 ``rate_limited`` past
     ``limit`` events in the current ``window`` (seconds), with ``Retry-After``
-    set to the seconds left in the window. ``limit <= 0`` disables the limit."""
+    set to the seconds left in the window. ``limit <= 0`` disables the limit.
+
+    ``what`` names the events counted (plural) in the error's message:
+    "Too many <what> from your network in a short time; …"."""
     if limit <= 0:
         return
     now = time.time()
@@ -29,6 +32,6 @@ def hit(scope: str, ident: str, limit: int, window: int) -> None:
         raise CommentdeskError(
             429,
             "rate_limited",
-            "Too many comments from your network in a short time; please wait and try again.",
+            f"Too many {what} from your network in a short time; please wait and try again.",
             headers={"Retry-After": str(retry_after)},
         )

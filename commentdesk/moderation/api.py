@@ -292,7 +292,7 @@ def post_flag(request: HttpRequest, comment_id: str, payload: FlagIn) -> HttpRes
     from commentdesk.lib import ratelimit
 
     ip_hash = request_ip_hash(request)
-    ratelimit.hit("flag", ip_hash, settings.COMMENTS_RATE_LIMIT * 3, settings.COMMENTS_RATE_WINDOW)
+    ratelimit.hit("flag", ip_hash, settings.COMMENTS_RATE_LIMIT * 3, settings.COMMENTS_RATE_WINDOW, what="reports")
     decisions.flag(comment_id, payload.reason, payload.note, ip_hash)
     return json({"status": "received"}, status=202)
 

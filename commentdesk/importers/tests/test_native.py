@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -366,6 +367,13 @@ def test_export_refuses_an_unknown_site_and_writes_to_standard_output(site: Site
 
 
 @pytest.mark.django_db
+def test_export_to_a_directory_is_refused_before_anything_is_written(site: Site, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=f"^{re.escape(str(tmp_path))}: is a directory; give a file name$"):
+        call_command("export", "--site", site.slug, str(tmp_path), stdout=io.StringIO())
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.django_db
 def test_a_user_already_in_the_installation_is_kept_and_named(exported: Path) -> None:
     """Users are installation-wide: an existing username keeps its password and
     details, gets the file's desk rights, and the summary names it."""
@@ -378,3 +386,40 @@ def test_a_user_already_in_the_installation_is_kept_and_named(exported: Path) ->
     assert mo.check_password("kept password 1") and mo.email == "mo@elsewhere.example"
     assert Membership.objects.filter(user=mo, site__slug="demo").exists()
     assert not User.objects.get(username="ada").has_usable_password()
+
+
+@pytest.mark.django_db
+def test_a_reply_to_a_comment_of_another_thread_is_refused_by_its_line(exported: Path) -> None:
+    """A reply moved to another thread than its parent's (readers would see it
+    top-level) stops the import, naming the line; its batch is not stored."""
+    lines = exported.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "comment"
+              and json.loads(line)["parent"] is not None and json.loads(line)["thread"] == "/2026/02/bridge")
+    reply = json.loads(lines[at])
+    lines[at] = json.dumps(reply | {"thread": "/2026/01/old"}, ensure_ascii=False)
+    bad = exported.with_name("bad.jsonl")
+    bad.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    empty_installation()
+    with pytest.raises(CommandError, match=f"line {at + 1}: ") as caught:
+        run_import(bad)
+    assert (f"comment {reply['public_id']} replies to comment {reply['parent']!r} of thread '/2026/02/bridge', "
+            "not of its own thread '/2026/01/old'") in str(caught.value)
+    assert "batch was not stored" in str(caught.value)
+    assert Thread.objects.count() == 2 and not Comment.objects.exists()
+
+
+@pytest.mark.django_db
+def test_control_characters_in_bodies_are_removed_as_in_submissions(exported: Path) -> None:
+    """Comment and revision bodies are cleaned as readers' submissions are
+    (lib.text.normalise_body): NUL, other C0 controls and bidi overrides go."""
+    dirty = "Hello\x00 there\x07,\r\nreader\u202e \x1b[31m "
+    bad = rewrite(rewrite(exported, replace_in("comment", body=dirty)), replace_in("revision", body=dirty))
+    empty_installation()
+    run_import(bad)
+    lines = bad.read_text(encoding="utf-8").splitlines()
+    public_id = json.loads(lines[first_line(lines, "comment")])["public_id"]
+    assert Comment.objects.get(public_id=public_id).body == "Hello there,\nreader [31m"
+    assert CommentRevision.objects.filter(body="Hello there,\nreader [31m").count() == 1
+    before = counts()
+    again = run_import(bad)  # the cleaned rows are found again: nothing added
+    assert "comment: 0 new" in again and "revision: 0 new" in again and counts() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,14 @@ def test_rewrite_url_on_an_isso_database(site: Site, run_import: Any, isso_db: P
 
 
 @pytest.mark.django_db
+def test_rewrite_url_from_an_empty_prefix_is_refused(site: Site, run_import: Any) -> None:
+    """An empty FROM would begin every URL: a command error, nothing stored."""
+    with pytest.raises(CommandError, match="--rewrite-url: FROM may not be empty"):
+        run_import("disqus", "isso-disqus.xml", "--rewrite-url", "", "https://new.example/")
+    assert not Thread.objects.exists() and not ImportRun.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_same_file_with_another_rewrite_is_another_run(site: Site, run_import: Any) -> None:
     run_import("wordpress", "isso-wordpress.xml")
     out = run_import("wordpress", "isso-wordpress.xml", "--rewrite-url", "http://example.tld/2014/", "/x/")
@@ -89,6 +98,17 @@ def test_duplicate_ids_inside_one_file_are_named_not_stored_twice(site: Site, ru
     assert Comment.objects.get(import_id="1").body == "m0"
     again = run_import("disqus", f, "--batch-size", "3")
     assert "comments: 0 imported" in again and "5 already present" in again
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("source", [name for name, _ in EVERY_SOURCE] + ["native"])
+def test_a_directory_given_as_file_is_named_as_one(site: Site, tmp_path: Path, source: str) -> None:
+    """Every source says "is a directory" for a directory, and "no such file" for a missing file."""
+    site_option = [] if source == "native" else ["--site", site.slug]
+    with pytest.raises(CommandError, match=f"^{re.escape(str(tmp_path))}: is a directory; give the export file$"):
+        call_command("import", source, str(tmp_path), *site_option)
+    with pytest.raises(CommandError, match="missing.xml: no such file"):
+        call_command("import", source, str(tmp_path / "missing.xml"), *site_option)
 
 
 @pytest.mark.django_db

@@ -174,6 +174,7 @@ def test_flags_are_rate_limited(reader_client: Client, published: Comment, setti
     response = flag(reader_client, published.public_id, reason=next(reasons))
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "rate_limited"
+    assert response.json()["error"]["message"].startswith("Too many reports from your network")
     assert int(response["Retry-After"]) >= 1
     assert Flag.objects.count() == 3
 

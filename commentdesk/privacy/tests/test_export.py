@@ -80,6 +80,14 @@ def test_output_file_is_new_and_private(talk: dict[str, Any], tmp_path: Path) ->
     assert AuditLogEntry.objects.filter(action=AuditLogEntry.Action.EXPORT).count() == entries
 
 
+def test_output_dash_is_standard_output(talk: dict[str, Any], tmp_path: Path, monkeypatch: Any) -> None:
+    """``--output -`` writes to stdout, as no ``--output`` does, and creates no file named "-"."""
+    monkeypatch.chdir(tmp_path)
+    data = export("ann@example.org", "--output", "-")
+    assert [c["id"] for c in data["commenters"]] == [talk["ann"].public_id, talk["ann_other"].public_id]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unwritable_output_records_nothing(talk: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot write"):
         call_command("commenter", "export", "ann@example.org", "--output", str(tmp_path / "no" / "such.json"),

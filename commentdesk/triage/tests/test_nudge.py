@@ -147,6 +147,16 @@ def test_unknown_site_huge_request_and_rate_limit(nudging: Any, reader_client: C
     assert answers == [200, 200, 200, 429]
 
 
+def test_rate_limit_answer_speaks_of_draft_checks(nudging: Any, reader_client: Client, settings: Any) -> None:
+    """The 429 names what was counted (checks of drafts, not comments), in API.md's error shape."""
+    settings.COMMENTS_RATE_LIMIT = 1
+    answers = [ask(reader_client, "hello") for _ in range(4)]
+    assert answers[-1].status_code == 429 and answers[-1]["Retry-After"]
+    assert answers[-1].json() == {"error": {
+        "code": "rate_limited",
+        "message": "Too many draft checks from your network in a short time; please wait and try again."}}
+
+
 def test_cors_follows_the_sites_origins(nudging: Any, reader_client: Client) -> None:
     """An allowed origin gets Access-Control-Allow-Origin; another origin's POST is refused."""
     ok = reader_client.post("/api/v1/threads/demo/nudge", {"body": "hi"}, content_type="application/json",

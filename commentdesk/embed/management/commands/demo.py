@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from commentdesk.embed.views import DEMO_SITE
 from commentdesk.moderation.models import Membership
@@ -56,9 +56,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Moderator {name} exists; reset its password with `commentdesk changepassword {name}`")
         # The demo's one moderator is also the site's admin, so every desk page can be tried.
         Membership.objects.update_or_create(user=user, site=site, defaults={"role": Membership.Role.ADMIN})
-        for path in options["import_disqus"]:
-            if not path.is_file():
-                raise CommandError(f"{path}: no such file")
+        for path in options["import_disqus"]:  # `import` checks the file
             call_command("import", "disqus", str(path), site=site.slug, stdout=self.stdout)
         if options["no_serve"]:
             return

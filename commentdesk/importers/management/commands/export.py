@@ -42,6 +42,8 @@ class Command(BaseCommand):
             report = sys.stderr
         else:
             path = Path(options["file"])
+            if path.is_dir():  # refused before the export is written, not when renaming the result
+                raise CommandError(f"{path}: is a directory; give a file name")
             if not path.parent.is_dir():
                 raise CommandError(f"{path.parent}: no such directory")
             try:

@@ -70,10 +70,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        if path.is_dir():
+            raise CommandError(f"{path}: is a directory; give the export file")
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         if not 1 <= options["batch_size"] <= BATCH_MAX:
             raise CommandError(f"--batch-size must be between 1 and {BATCH_MAX}")
+        if any(not old for old, _new in options.get("rewrite_url", [])):
+            raise CommandError("--rewrite-url: FROM may not be empty (it would begin every URL); "
+                               "give the old URL prefix, e.g. http://old.example/blog/")
         if options["source"] == "native":
             self.handle_native(path, options)
             return

@@ -2,8 +2,8 @@
 
 - ``commenter export WHO [--site SLUG] [--output FILE]``: everything held about
   the commenter records of WHO (an e-mail address or a ``u_…`` id), on every
-  site or one, as one JSON document on stdout or in a new FILE (never
-  overwritten; created readable by its owner only).
+  site or one, as one JSON document on stdout (also with ``--output -``) or in
+  a new FILE (never overwritten; created readable by its owner only).
 - ``commenter erase WHO --mode anonymise|delete [--site SLUG] [--dry-run]
   [--no-input]``: erase them (see :mod:`commentdesk.privacy.rights`); asks for
   confirmation unless ``--no-input``; ``--dry-run`` prints what would happen.
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         ex = sub.add_parser("export", help="all data held about a commenter, as JSON")
         ex.add_argument("who", help="e-mail address or commenter id (u_…)")
         ex.add_argument("--site", help="only this site (slug); default every site")
-        ex.add_argument("--output", type=Path, help="write to this new file instead of stdout")
+        ex.add_argument("--output", help="write to this new file (made private); without it, or with '-', standard output")
         ex.add_argument("--operator", default="system", help="who runs this, for the audit log")
         er = sub.add_parser("erase", help="anonymise or delete a commenter's data")
         er.add_argument("who", help="e-mail address or commenter id (u_…)")
@@ -57,7 +57,7 @@ class Command(BaseCommand):
     def handle_export(self, **options: Any) -> None:
         """Write the export (JSON, UTF-8, indented) and record it."""
         commenters = rights.find_commenters(options["who"], options["site"])
-        output: Path | None = options["output"]
+        output = None if options["output"] in (None, "-") else Path(options["output"])
         if output is not None and output.exists():
             raise CommandError(f"{output} exists; give a new file name")
         with transaction.atomic():  # the audit entries stay only if the export was written
