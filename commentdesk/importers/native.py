@@ -63,6 +63,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -358,12 +359,23 @@ class Plan:
     lines: int = 0
 
 
+def _cross_thread(line: int, public_id: Any, parent: Any, parent_thread: Any, thread: Any) -> NativeFileError:
+    """The refusal of a reply whose parent is in another thread."""
+    return NativeFileError(f"line {line}: comment {public_id} replies to comment {parent!r} of thread "
+                           f"{parent_thread!r}, not of its own thread {thread!r}; a reply must be in its "
+                           "parent's thread")
+
+
 def check_structure(path: Path) -> Plan:
     """First reading: header, known types in :data:`ORDER`, one site, the end
-    record last with matching counts. Stores nothing; raises NativeFileError."""
+    record last with matching counts, no reply in another thread than its
+    parent (when the parent comes first, as an export writes them). Stores
+    nothing; raises NativeFileError."""
     plan = Plan()
     position = 0
     ended = False
+    thread_of: dict[str, str] = {}  # comment public id → its thread key (one of the file's)
+    keys: set[str] = set()  # the file's thread keys
     for number, record in read_lines(path):
         plan.lines = number
         kind = record["type"]
@@ -392,6 +404,14 @@ def check_structure(path: Path) -> Plan:
                                       f"{dict(plan.counts)!r}")
             continue
         plan.counts[kind] += 1
+        if kind == "thread" and isinstance(record.get("key"), str):
+            keys.add(record["key"])
+        if kind == "comment" and isinstance(own := record.get("public_id"), str) \
+                and (thread := record.get("thread")) in keys:
+            parent = record.get("parent")
+            if isinstance(parent, str) and thread_of.get(parent, thread) != thread:
+                raise _cross_thread(number, own, parent, thread_of[parent], thread)
+            thread_of[own] = sys.intern(thread)
         if kind == "site":
             if plan.counts["site"] > 1:
                 raise NativeFileError(f"line {number}: a second site record")
@@ -682,9 +702,7 @@ class NativeImporter:
         for item, obj in replies:
             thread_id, key = parents[obj.parent_id]
             if thread_id != obj.thread_id:
-                raise NativeFileError(f"line {item.line}: comment {obj.public_id} replies to comment "
-                                      f"{item.refs['parent']!r} of thread {key!r}, not of its own thread "
-                                      f"{item.refs['thread']!r}; a reply must be in its parent's thread")
+                raise _cross_thread(item.line, obj.public_id, item.refs["parent"], key, item.refs["thread"])
 
     def _create(self, section: Section, pending: list[tuple[Item, models.Model]]) -> None:
         if not pending:

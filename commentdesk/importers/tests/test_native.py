@@ -391,7 +391,8 @@ def test_a_user_already_in_the_installation_is_kept_and_named(exported: Path) ->
 @pytest.mark.django_db
 def test_a_reply_to_a_comment_of_another_thread_is_refused_by_its_line(exported: Path) -> None:
     """A reply moved to another thread than its parent's (readers would see it
-    top-level) stops the import, naming the line; its batch is not stored."""
+    top-level) is refused by the first reading, naming the line: the dry run
+    says so too, and nothing is stored."""
     lines = exported.read_text(encoding="utf-8").splitlines()
     at = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "comment"
               and json.loads(line)["parent"] is not None and json.loads(line)["thread"] == "/2026/02/bridge")
@@ -400,12 +401,13 @@ def test_a_reply_to_a_comment_of_another_thread_is_refused_by_its_line(exported:
     bad = exported.with_name("bad.jsonl")
     bad.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     empty_installation()
-    with pytest.raises(CommandError, match=f"line {at + 1}: ") as caught:
-        run_import(bad)
-    assert (f"comment {reply['public_id']} replies to comment {reply['parent']!r} of thread '/2026/02/bridge', "
-            "not of its own thread '/2026/01/old'") in str(caught.value)
-    assert "batch was not stored" in str(caught.value)
-    assert Thread.objects.count() == 2 and not Comment.objects.exists()
+    for dry_run in (True, False):
+        with pytest.raises(CommandError, match=f"line {at + 1}: ") as caught:
+            run_import(bad, *(["--dry-run"] if dry_run else []))
+        assert (f"comment {reply['public_id']} replies to comment {reply['parent']!r} of thread "
+                "'/2026/02/bridge', not of its own thread '/2026/01/old'") in str(caught.value)
+        assert "(nothing was stored)" in str(caught.value)
+        assert not Site.objects.exists() and not Thread.objects.exists() and not Comment.objects.exists()
 
 
 @pytest.mark.django_db
