@@ -760,10 +760,9 @@ class Writer:
         """Send ``comments_imported`` with this run's pending comments (those stored
         after its ``comment_pk_floor``), at most 1,000 ids at a time, for triage to score."""
         assert self.run is not None
-        ids = list(Comment.objects.filter(site=self.site, import_source=self.source, status=Comment.Status.PENDING,
-                                          pk__gt=self.run.comment_pk_floor).order_by("pk").values_list("pk", flat=True))
-        for start in range(0, len(ids), 1000):
-            comments_imported.send(sender=Comment, comment_ids=ids[start:start + 1000])
+        announce_pending(list(Comment.objects.filter(
+            site=self.site, import_source=self.source, status=Comment.Status.PENDING,
+            pk__gt=self.run.comment_pk_floor).order_by("pk").values_list("pk", flat=True)))
 
     def _check_dry_links(self) -> None:
         """Name the replies whose parent a real run would not link (as :func:`_valid_parent`;
@@ -828,3 +827,10 @@ class Writer:
             action=AuditLogEntry.Action.IMPORT,
             note=self.summary.line()[:5000],
         )
+
+
+def announce_pending(ids: list[int]) -> None:
+    """Send ``comments_imported`` for these imported pending comments, at most
+    1,000 ids at a time, for triage to score (every importer, native included)."""
+    for start in range(0, len(ids), 1000):
+        comments_imported.send(sender=Comment, comment_ids=ids[start:start + 1000])

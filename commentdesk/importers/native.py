@@ -81,6 +81,7 @@ from django.db.models import Q
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
 from commentdesk.comments.signals import thread_changed
+from commentdesk.importers.base import announce_pending
 from commentdesk.lib.text import normalise_body
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag, Membership
 from commentdesk.publishing import snapshots
@@ -538,6 +539,7 @@ class NativeImporter:
         self.site: Site | None = None
         self.tally = Tally()
         self.touched: set[int] = set()
+        self.pending: list[int] = []  # pending comments stored by this run, for triage
 
     def run(self, plan: Plan) -> Tally:
         """The second reading: store everything, then refresh the touched threads' snapshots."""
@@ -558,6 +560,7 @@ class NativeImporter:
         if section is not None:
             self._flush(section, buffer)
         self._refresh_snapshots()
+        announce_pending(self.pending)
         return self.tally
 
     def _refresh_snapshots(self) -> None:
@@ -712,6 +715,8 @@ class NativeImporter:
             self._restore_auto_times(section, obj, item)
             if section.model is Comment:
                 self.touched.add(obj.thread_id)  # type: ignore[attr-defined]
+                if obj.status == Comment.Status.PENDING:  # type: ignore[attr-defined]
+                    self.pending.append(obj.pk)
 
     def _resolver(self, f: models.Field[Any, Any], items: list[Item]) -> Callable[[Any], int | None]:
         """A function: the file's reference → the target's primary key, or None.

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
@@ -66,16 +67,17 @@ def score_many_in_background(comment_ids: list[int], stage: str = "all") -> dict
     """Run the scorers of ``stage`` over the comments ``comment_ids`` in batches
     (:func:`commentdesk.triage.pipeline.score_batches`), e.g. after an import.
     Returns ``{"scored": n, "not_scored": n, "gone": n}`` (``gone``: deleted, or
-    for ``"background"`` already scored meanwhile); never raises."""
+    scored meanwhile by another task); never raises."""
     from commentdesk.triage import pipeline
 
     from commentdesk.triage.models import Score
 
     ids = sorted(set(comment_ids))
     found = [0]
-    rows = Comment.objects.select_related("site")
-    if stage == "background":  # what another task finished meanwhile is left alone
-        rows = rows.exclude(triage_score__state__in=[Score.State.SCORED, Score.State.NOT_SCORED])
+    # What another task finished meanwhile is left alone (an import's own task and
+    # housekeeping's may both queue a comment).
+    rows = Comment.objects.select_related("site").exclude(
+        triage_score__state__in=[Score.State.SCORED, Score.State.NOT_SCORED])
 
     def comments() -> Iterator[Comment]:
         for start in range(0, len(ids), pipeline.BATCH):
@@ -121,7 +123,9 @@ def requeue_unfinished(now: datetime | None = None) -> int:
     none waits unscored for good: a Score still ``partial`` ``UNFINISHED_AFTER``
     after it was written (its background task was lost: a worker killed in the
     middle, a database crash before the commit reached the disk), or a
-    submitted (not imported) comment that old with no Score at all. At most
+    comment with no Score at all, submitted that long ago or imported (an
+    import's own task may still be queued: the comment is scored once, by
+    whichever task comes first). At most
     ``REQUEUE_LIMIT`` comments a run, oldest first; ``commentdesk housekeeping``
     calls it. Returns how many were queued."""
     from commentdesk.triage.models import Score
@@ -130,7 +134,7 @@ def requeue_unfinished(now: datetime | None = None) -> int:
     pending = Comment.objects.filter(status=Comment.Status.PENDING).order_by("pk")
     partial = list(pending.filter(triage_score__state=Score.State.PARTIAL, triage_score__scored_at__lt=cutoff)
                    .values_list("pk", flat=True)[:REQUEUE_LIMIT])
-    missing = list(pending.filter(triage_score__isnull=True, import_source="", created_at__lt=cutoff)
+    missing = list(pending.filter(Q(created_at__lt=cutoff) | ~Q(import_source=""), triage_score__isnull=True)
                    .values_list("pk", flat=True)[:REQUEUE_LIMIT - len(partial)])
     if partial:
         score_many_in_background.enqueue(partial, "background")

@@ -425,3 +425,18 @@ def test_control_characters_in_bodies_are_removed_as_in_submissions(exported: Pa
     before = counts()
     again = run_import(bad)  # the cleaned rows are found again: nothing added
     assert "comment: 0 new" in again and "revision: 0 new" in again and counts() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_imported_pending_comments_are_queued_for_triage(exported: Path, settings: Any) -> None:
+    """As after every import, the worker scores the pending comments the file brought (Scores are
+    not in the file), and only those."""
+    from commentdesk.triage.models import Score
+
+    settings.TRIAGE_SCORERS = [{"NAME": "commentdesk.triage.scorers.language.LanguageScorer"}]
+    empty_installation()
+    run_import(exported)
+    assert not Score.objects.exists()
+    call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO(), stderr=io.StringIO())
+    pending = set(Comment.objects.filter(status="pending").values_list("pk", flat=True))
+    assert pending and set(Score.objects.values_list("comment_id", "state")) == {(pk, "scored") for pk in pending}

@@ -194,9 +194,9 @@ def test_task_for_many_comments_counts_the_gone(scorers: Any, make_comment: Any)
 
 @pytest.mark.django_db(transaction=True)
 def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comment: Any) -> None:
-    """A Score left partial and a submitted comment left without a Score (a lost task,
-    a crash) are scored again by the worker after housekeeping; recent ones, finished
-    ones, imported ones and decided ones are left alone."""
+    """A Score left partial and comments left without a Score (a lost task, a crash,
+    an import whose task is lost) are scored by the worker after housekeeping; recent
+    ones, finished ones and decided ones are left alone."""
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
             {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5, "stage": "background"}})
     old = timezone.now() - timedelta(minutes=20)
@@ -208,15 +208,15 @@ def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comm
     Score.objects.filter(comment=done).update(scored_at=old)
     Comment.objects.filter(pk=decided.pk).update(status="rejected")
     lost = make_comment("never scored", created_at=old)
-    make_comment("imported, its own task queued", created_at=old, import_source="disqus", import_id="1")
+    make_comment("imported", created_at=old, import_source="disqus", import_id="1")
     make_comment("just posted")
     out = io.StringIO()
     call_command("housekeeping", stdout=out)
-    assert "queued 2 unfinished scoring(s)" in out.getvalue()
+    assert "queued 3 unfinished scoring(s)" in out.getvalue()
     call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO(), stderr=io.StringIO())
     states = dict(Score.objects.values_list("comment__body", "state"))
     assert states == {"comment 0": "scored", "comment 1": "partial", "comment 2": "scored", "comment 3": "partial",
-                      "never scored": "scored"}
+                      "never scored": "scored", "imported": "scored"}
     assert Score.objects.get(comment=lost).scores == {"fixed": 0.5, "later": 0.5}
     call_command("housekeeping", stdout=out)
     assert "queued 0 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
