@@ -62,6 +62,29 @@ def test_createmoderator_token_authenticates(site: Site, client) -> None:  # typ
 
 
 @pytest.mark.django_db
+def test_createmoderator_keeps_a_members_role_unless_told(site: Site, other_site: Site) -> None:
+    """A token for an admin (as the README shows) leaves them admin; --moderator demotes,
+    --admin promotes; a new membership is a moderator's."""
+    def run(*extra: str) -> str:
+        out = io.StringIO()
+        call_command("createmoderator", "ada", "--site", "demo", *extra, stdout=out)
+        return out.getvalue().splitlines()[0]
+
+    def role() -> str:
+        return Membership.objects.get(user__username="ada", site=site).role
+
+    assert run("--admin") == "Created ada: demo (admin)" and role() == "admin"
+    assert run("--print-token") == "Updated ada: demo (admin)" and role() == "admin"
+    out = io.StringIO()
+    call_command("createmoderator", "ada", "--site", "demo", "--site", other_site.slug, stdout=out)
+    assert out.getvalue().strip() == f"Updated ada: demo (admin), {other_site.slug} (moderator)"
+    assert run("--moderator") == "Updated ada: demo (moderator)" and role() == "moderator"
+    with pytest.raises(CommandError):
+        call_command("createmoderator", "ada", "--site", "demo", "--admin", "--moderator", stdout=io.StringIO(),
+                     stderr=io.StringIO())
+
+
+@pytest.mark.django_db
 def test_createmoderator_unknown_site() -> None:
     with pytest.raises(CommandError, match="no site 'nope'"):
         call_command("createmoderator", "x", "--site", "nope", stdout=io.StringIO())

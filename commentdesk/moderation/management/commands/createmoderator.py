@@ -1,4 +1,4 @@
-"""``commentdesk createmoderator NAME --site SLUG [--print-token]``"""
+"""``commentdesk createmoderator NAME --site SLUG [--admin|--moderator] [--email E] [--password] [--print-token]``"""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--site", action="append", required=True, dest="sites", help="site slug (repeatable)")
-        parser.add_argument("--admin", action="store_true", help="site admin role instead of moderator")
+        roles = parser.add_mutually_exclusive_group()
+        roles.add_argument("--admin", action="store_true", help="site admin role instead of moderator")
+        roles.add_argument("--moderator", action="store_true",
+                           help="moderator role, also for a site admin (without --admin or --moderator an existing "
+                                "member keeps their role; a new one is a moderator)")
         parser.add_argument("--email", default="")
         parser.add_argument("--password", action="store_true",
                             help="generate a password and print it once (else set one with `commentdesk changepassword`)")
@@ -44,14 +48,20 @@ class Command(BaseCommand):
                 else:
                     user.set_unusable_password()
                 user.save()
-            role = Membership.Role.ADMIN if options["admin"] else Membership.Role.MODERATOR
+            asked = (Membership.Role.ADMIN if options["admin"] else
+                     Membership.Role.MODERATOR if options["moderator"] else None)
+            roles = []
             for site in sites:
-                Membership.objects.update_or_create(user=user, site=site, defaults={"role": role})
-                AuditLogEntry.build(site, None, AuditLogEntry.Action.MEMBERSHIP, actor_name="command line",
-                                    note=f"granted {role} rights of {user.get_username()}").save()
+                current = Membership.objects.filter(user=user, site=site).values_list("role", flat=True).first()
+                role = asked or current or Membership.Role.MODERATOR
+                roles.append(role)
+                if role != current:
+                    Membership.objects.update_or_create(user=user, site=site, defaults={"role": role})
+                    AuditLogEntry.build(site, None, AuditLogEntry.Action.MEMBERSHIP, actor_name="command line",
+                                        note=f"granted {role} rights of {user.get_username()}").save()
             token = APIToken.issue(user, label="createmoderator") if options["print_token"] else None
-        slugs = ", ".join(s.slug for s in sites)
-        self.stdout.write(f"{'Created' if created else 'Updated'} {role} {user.get_username()} on {slugs}")
+        on = ", ".join(f"{s.slug} ({role})" for s, role in zip(sites, roles, strict=True))
+        self.stdout.write(f"{'Created' if created else 'Updated'} {user.get_username()}: {on}")
         if password:
             self.stdout.write(f"Password (shown once): {password}")
         elif created:
