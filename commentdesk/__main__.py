@@ -16,8 +16,9 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     """Run a management command; ``argv`` defaults to ``sys.argv``.
 
-    A database that was never migrated ends the command with one line saying so
-    (exit code 1) instead of a traceback.
+    A database that was never migrated, or a PostgreSQL database that does not
+    exist, ends the command with one line saying so (exit code 1) instead of a
+    traceback.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commentdesk.settings")
     from django.core.management import execute_from_command_line
@@ -29,11 +30,16 @@ def main(argv: list[str] | None = None) -> None:
         execute_from_command_line(args)
     except DatabaseError as exc:
         message = str(exc)
-        if "no such table" not in message and not ("relation" in message and "does not exist" in message):
-            raise
         from django.conf import settings
 
-        name = settings.DATABASES["default"]["NAME"]
+        db = settings.DATABASES["default"]
+        name = db["NAME"]
+        if f'database "{name}" does not exist' in message:
+            sys.exit(f"commentdesk: PostgreSQL at {db.get('HOST') or 'localhost'} has no database {name}: create it "
+                     f"(`createdb -h {db.get('HOST') or 'localhost'} -U {db.get('USER') or 'postgres'} {name}`), "
+                     "then run `commentdesk migrate`")
+        if "no such table" not in message and not ("relation" in message and "does not exist" in message):
+            raise
         sys.exit(f"commentdesk: the database {name} has no commentdesk tables yet ({str(exc).splitlines()[0]}); "
                  "run `commentdesk migrate` first")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -97,6 +98,21 @@ def test_a_database_never_migrated_is_one_clear_line_not_a_traceback(tmp_path: P
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 1
     assert "has no commentdesk tables yet" in done.stderr and "run `commentdesk migrate` first" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_postgresql_database_not_created_is_one_clear_line(tmp_path: Path) -> None:
+    """The README's PostgreSQL set-up starts with an empty server: the missing database is named, with how
+    to create it (skipped where no PostgreSQL answers on 127.0.0.1:5432)."""
+    name = f"cd_missing_{secrets.token_hex(4)}"
+    env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+           "COMMENTDESK_VAR_DIR": str(tmp_path)}
+    done = subprocess.run([commentdesk_exe(), "migrate"], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    if "Connection refused" in done.stderr or "could not connect" in done.stderr.lower():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    assert done.returncode == 1
+    assert f"has no database {name}: create it (`createdb -h 127.0.0.1 -U postgres {name}`)" in done.stderr
     assert "Traceback" not in done.stderr
 
 
