@@ -140,6 +140,24 @@ def test_demo_prints_the_password_once() -> None:
 
 
 @pytest.mark.django_db
+def test_demo_queues_the_training_of_its_classifier_until_it_has_one() -> None:
+    """The demo's first classifier is trained by the task worker (not when one is active)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from commentdesk.triage.models import ClassifierModel
+
+    call_command("demo", "--no-serve", stdout=io.StringIO())
+    site = Site.objects.get(slug="demo")
+    assert site.languages == ["en", "ko", "ru"]
+    queued = DBTaskResult.objects.get(task_path="commentdesk.triage.tasks.retrain_classifier")
+    assert queued.args_kwargs["args"] == [site.pk, False]
+    ClassifierModel.objects.create(site=site, version="demo-1", blob=b"", is_active=True,
+                                   created_at=site.created_at)
+    call_command("demo", "--no-serve", stdout=io.StringIO())
+    assert DBTaskResult.objects.filter(task_path="commentdesk.triage.tasks.retrain_classifier").count() == 1
+
+
+@pytest.mark.django_db
 def test_settings_and_rights_changed_outside_the_desk_are_audited() -> None:
     """createsite and createmoderator leave entries in the site's audit log."""
     from commentdesk.moderation.models import AuditLogEntry

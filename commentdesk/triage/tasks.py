@@ -90,10 +90,11 @@ def score_many_in_background(comment_ids: list[int], stage: str = "all") -> dict
 
 
 @task
-def retrain_classifier(site_id: int) -> str:
+def retrain_classifier(site_id: int, when_due: bool = True) -> str:
     """Train a new classifier version for site ``site_id`` when it is still due
     (:func:`commentdesk.triage.retraining.is_due`: enough new decisions since
-    its active version), from ``TRIAGE_DATA_DIR`` and the site's decisions.
+    its active version), or at once with ``when_due=False`` (the demo's first
+    model), from ``TRIAGE_DATA_DIR`` and the site's decisions.
 
     Returns the new version, ``"not due"`` (a twin task trained it already, or
     the site is gone), or ``"nothing to learn: <why>"``. Never raises for data
@@ -103,7 +104,7 @@ def retrain_classifier(site_id: int) -> str:
     from commentdesk.triage import classifier, retraining
 
     site = Site.objects.filter(pk=site_id).first()
-    if site is None or not retraining.is_due(site):
+    if site is None or (when_due and not retraining.is_due(site)):
         return "not due"
     try:
         return classifier.train_for_site(site).version

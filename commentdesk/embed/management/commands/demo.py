@@ -17,10 +17,17 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Q
 
 from commentdesk.embed.views import DEMO_SITE
 from commentdesk.moderation.models import Membership
 from commentdesk.sites.models import Site
+from commentdesk.triage.models import ClassifierModel
+from commentdesk.triage.tasks import retrain_classifier
+
+# The demo site's languages: the article's English, the seed sets' Korean, the
+# preloaded Radio-T export's Russian (language detection chooses among them).
+DEMO_LANGUAGES = ["en", "ko", "ru"]
 
 
 class Command(BaseCommand):
@@ -41,7 +48,7 @@ class Command(BaseCommand):
         site, created = Site.objects.get_or_create(
             slug=DEMO_SITE,
             defaults={"name": "The Lindenford Courier (demo)", "allowed_origins": origins,
-                      "terms_url": f"http://{host}:{port}/#terms"},
+                      "terms_url": f"http://{host}:{port}/#terms", "languages": DEMO_LANGUAGES},
         )
         self.stdout.write(f"{'Created' if created else 'Kept'} site {site.slug}: {site.name}")
         User = get_user_model()
@@ -58,6 +65,10 @@ class Command(BaseCommand):
         Membership.objects.update_or_create(user=user, site=site, defaults={"role": Membership.Role.ADMIN})
         for path in options["import_disqus"]:  # `import` checks the file
             call_command("import", "disqus", str(path), site=site.slug, stdout=self.stdout)
+        if not ClassifierModel.objects.filter(is_active=True).filter(Q(site=site) | Q(site__isnull=True)).exists():
+            retrain_classifier.enqueue(site.pk, False)
+            self.stdout.write("The demo's classifier is trained by the task worker from the labelled sets of its "
+                              "languages (about a minute); until then scores say no classifier is trained")
         if options["no_serve"]:
             return
         self.stdout.write(f"Demo article: http://{host}:{port}/   Desk: http://{host}:{port}/desk/")
