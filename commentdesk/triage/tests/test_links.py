@@ -70,3 +70,13 @@ def test_no_links_scores_zero(site: Any, scorers: Any, make_comment: Any) -> Non
     """A comment without links scores 0 and reads no policy."""
     scorers(LINKS)
     assert pipeline.score_comment(make_comment("Plain words only.")).scores == {"links": 0.0}
+
+
+def test_a_host_of_many_labels_is_found_by_its_last_ones() -> None:
+    """Bare hosts are matched with at most MAX_LABELS labels before the ending (an
+    unbounded repetition made "a.a.a.…" quadratic to search): a longer one still
+    counts as one link, its tail named."""
+    from commentdesk.triage.links import MAX_LABELS, find_links
+
+    assert find_links("a." * 20 + "com") == ["a." * MAX_LABELS + "com"]
+    assert find_links("a." * 3000) == []
