@@ -24,9 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from django.db import transaction
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db import models, transaction
 
 from commentdesk.comments.models import Comment
 from commentdesk.triage.rows import CHUNK, chunks, insert_many, update_many
@@ -170,15 +168,9 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             keys = sorted({k for _, _, _, ks in site_items for k in ks})
             since = min(c.created_at for _, c, _, _ in site_items) - window
             until = max(c.created_at for _, c, _, _ in site_items)
-            # The newest per key are enough (each comment keeps its MAX_CANDIDATES newest),
-            # plus room for the batch's own comments, which may be newer than some of them:
-            # a spam wave of thousands of copies then costs no more than a few hundred.
-            newest = Window(RowNumber(), partition_by=F("key"),
-                            order_by=[F("created_at").desc(), F("fingerprint_id").desc()])
             for chunk in chunks(FingerprintBand, keys):
-                rows = (FingerprintBand.objects.filter(site_id=site_id, key__any=chunk, created_at__gte=since,
-                                                       created_at__lte=until)
-                        .annotate(rank=newest).filter(rank__lte=MAX_CANDIDATES + len(site_items)))
+                rows = FingerprintBand.objects.filter(site_id=site_id, key__any=chunk, created_at__gte=since,
+                                                      created_at__lte=until)
                 for key, fp_id in rows.values_list("key", "fingerprint_id"):
                     bands.setdefault((site_id, key), []).append(fp_id)
         wanted = sorted({fp for fps in bands.values() for fp in fps} | set(fp_of.values()))
@@ -201,7 +193,6 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
         created: dict[int, dict[str, Any]] = {}
         member_of: dict[int, int] = {}  # fingerprint id → campaign id (new or changed only)
         touched: dict[int, Any] = {}  # campaign id → newest member's created_at
-        joined: dict[int, int] = {}  # campaign id → members that joined in this batch
 
         def age(campaign_id: int) -> tuple[int, int]:
             return (0, campaign_id) if campaign_id > 0 else (1, -campaign_id)
@@ -220,8 +211,6 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
                 created[campaign_id] = {"site_id": c.site_id, "first": first["comment_id"],
                                         "created_at": first["created_at"]}
             for member in [me] + [o for o in near if o["campaign_id"] is None]:
-                if member["campaign_id"] is None:
-                    joined[campaign_id] = joined.get(campaign_id, 0) + 1
                 member["campaign_id"] = member_of[member["pk"]] = campaign_id
             touched[campaign_id] = max(touched.get(campaign_id, c.created_at), c.created_at)
             found[i] = Found(near=[o["comment_id"] for o in near],
@@ -235,10 +224,14 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             if f.campaign_id is not None and f.campaign_id < 0:
                 f.campaign_id = real[f.campaign_id]
         update_many(Fingerprint, ["campaign"], [(real.get(cid, cid), fp) for fp, cid in member_of.items()])
-        # Sizes grow by the members that joined (not counted again: a campaign of a
-        # spam wave may have many thousands).
+        # Counted, not added up: members erased or purged meanwhile leave the count.
+        ids = [real.get(cid, cid) for cid in touched]
+        sizes: dict[int, int] = {}
+        for chunk in chunks(Fingerprint, ids):
+            sizes.update(Fingerprint.objects.filter(campaign_id__any=chunk).values_list("campaign_id")
+                         .annotate(n=models.Count("pk")).values_list("campaign_id", "n"))
         update_many(Campaign, ["size", "updated_at"],
-                    [(joined.get(cid, 0), newest, real.get(cid, cid)) for cid, newest in touched.items()], add=("size",))
+                    [(sizes.get(real.get(cid, cid), 0), newest, real.get(cid, cid)) for cid, newest in touched.items()])
     return found
 
 

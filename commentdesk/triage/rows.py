@@ -113,7 +113,7 @@ def _binding_cursor(connection: Any) -> Any:
 
 
 def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
-           array_sql: str, row_sql: str, add: tuple[str, ...] = ()) -> None:
+           array_sql: str, row_sql: str) -> None:
     """Run ``array_sql`` once with a column-array parameter per field (PostgreSQL),
     else ``row_sql`` once per row with ``executemany``. Both get ``{table}``,
     ``{columns}`` (quoted) and ``{arrays}`` (``%b::type[]`` per field) filled in."""
@@ -124,14 +124,11 @@ def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, .
     quote = connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
 
-    def plus(field: Any) -> str:
-        return f"{quote(meta.db_table)}.{quote(field.column)} + " if field.name in add else ""
-
     names = dict(table=quote(meta.db_table), columns=", ".join(quote(f.column) for f in columns),
                  pk=quote(meta.pk.column),
                  arrays=", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in columns),
-                 sets=", ".join(f"{quote(f.column)} = {plus(f)}%s" for f in columns[:-1]),
-                 from_arrays=", ".join(f"{quote(f.column)} = {plus(f)}v.c{i}" for i, f in enumerate(columns[:-1])),
+                 sets=", ".join(f"{quote(f.column)} = %s" for f in columns[:-1]),
+                 from_arrays=", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns[:-1])),
                  aliases=", ".join(f"c{i}" for i in range(len(columns))), last=f"c{len(columns) - 1}")
     arrays = [_prepared(connection, f, column) for f, column in zip(columns, zip(*rows))]
     if connection.vendor == "postgresql":
@@ -153,12 +150,9 @@ def insert_many(model: type[models.Model], fields: list[str], rows: list[tuple[A
            "INSERT INTO {table} ({columns}) VALUES (" + ", ".join(["%s"] * len(fields)) + ")" + conflict)
 
 
-def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
-                add: tuple[str, ...] = ()) -> None:
+def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
     """``UPDATE`` each row ``(value of each of fields…, pk)``: ``rows`` give the new
-    values and, last, the primary key of the row to change. The fields named in
-    ``add`` (numbers) get their value added to what is stored (``size = size +
-    3``), which stays right when another process adds at the same time."""
+    values and, last, the primary key of the row to change."""
     _write(model, [*fields, model._meta.pk.name], rows,
            "UPDATE {table} SET {from_arrays} FROM unnest({arrays}) AS v({aliases}) WHERE {table}.{pk} = v.{last}",
-           "UPDATE {table} SET {sets} WHERE {pk} = %s", add=add)
+           "UPDATE {table} SET {sets} WHERE {pk} = %s")

@@ -66,8 +66,8 @@ def test_scoring_twice_does_not_grow_the_campaign(site: Any, scorers: Any) -> No
 
 
 def test_a_wave_is_compared_with_its_newest_copies_only(site: Any, scorers: Any, monkeypatch: Any) -> None:
-    """Of a wave of copies, a comment is compared with the MAX_CANDIDATES newest (the band
-    query keeps no more per key than that plus the batch), and the campaign counts every copy."""
+    """Of a wave of copies, a comment is compared with the MAX_CANDIDATES newest, and the
+    campaign counts every copy."""
     from commentdesk.triage import campaigns
 
     monkeypatch.setattr(campaigns, "MAX_CANDIDATES", 3)
@@ -99,3 +99,15 @@ def test_similarity_of_signatures() -> None:
     assert a is not None and b is not None
     assert similarity(a, signature(TEXT.format(n=1))) == 1.0 and similarity(a, b) < 0.3
     assert signature("ok 👍") is None
+
+
+def test_a_campaign_counts_its_members_again_when_it_grows(site: Any, scorers: Any) -> None:
+    """Members deleted (an erased commenter) leave the count at the next update."""
+    scorers(CAMPAIGN)
+    copies = [post(site, TEXT.format(n=11), minutes_ago=10 - i) for i in range(5)]
+    pipeline.score_comments(copies)
+    assert Campaign.objects.get().size == 5
+    for c in copies[:2]:
+        c.delete()
+    pipeline.score_comment(post(site, TEXT.format(n=11)))
+    assert Campaign.objects.get().size == 4
