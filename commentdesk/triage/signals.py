@@ -49,7 +49,19 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
 
 def on_comment_edited(sender: Any, comment: Comment, **kwargs: Any) -> None:
     """The author changed the text of a pending comment: score the new text
-    again, exactly as a new submission (the Score is replaced stage by stage)."""
+    again, exactly as a new submission (the Score is replaced stage by stage).
+    What triage derived from the old text goes first: the detected language
+    (else the old text's language chose the word lists: a banned term of
+    another language slipped through) and the near-duplicate fingerprint
+    (else the comment stayed in the old text's campaign)."""
+    from commentdesk.triage.models import Fingerprint
+
+    try:
+        Fingerprint.objects.filter(comment_id=comment.pk).delete()
+        Comment.objects.filter(pk=comment.pk).update(language="")
+        comment.language = ""
+    except Exception:
+        logger.exception("triage could not forget what it derived from comment %s", comment.pk)
     on_comment_submitted(sender, comment)
 
 

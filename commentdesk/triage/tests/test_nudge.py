@@ -209,6 +209,33 @@ def test_author_edit_is_scored_again(
     assert score.risk == 0.95 and score.reasons[0].startswith("banned term: scam")
 
 
+def test_author_edit_into_another_language_meets_that_languages_list(
+    site: Any, scorers: Any, post_comment: Any, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The old text's language goes with it: an edit into Korean is matched against the Korean
+    banned terms, and the comment's fingerprint is made again from the new text (from an attack)."""
+    from commentdesk.triage.models import Fingerprint
+
+    WordList.objects.create(site=site, kind="banned", language="ko", terms="바보")
+    scorers(LANGUAGE, WORDS, {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer",
+                              "OPTIONS": {"stage": "request"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        data = post_comment(body="Thanks for the article, I found the part about the harbour renovation "
+                                 "informative.").json()
+    comment = Comment.objects.get(public_id=data["comment"]["id"])
+    assert comment.language == "en" and comment.triage_score.scores["words"] == 0.0
+    old_signature = bytes(Fingerprint.objects.get(comment=comment).signature)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.patch(f"/api/v1/comments/{comment.public_id}",
+                              {"body": "기사 잘 읽었습니다 항구 재개발 부분이 정말 유익했어요 감사합니다 바보"},
+                              content_type="application/json", headers={"Authorization": f"Bearer {data['edit_token']}"})
+    assert answer.status_code == 200
+    comment.refresh_from_db()
+    score = Score.objects.get(comment=comment)
+    assert comment.language == "ko" and score.scores["words"] == 0.95
+    assert bytes(Fingerprint.objects.get(comment=comment).signature) != old_signature
+
+
 def test_unchanged_edit_sends_no_signal(site: Any, post_comment: Any, client: Client,
                                         django_capture_on_commit_callbacks: Any) -> None:
     """An edit to the same text changes nothing, so nothing is scored again."""
