@@ -275,6 +275,7 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
     now = timezone.now()
     ids = list(dict.fromkeys(c.pk for c in comments))
     # No savepoint inside a caller's transaction: a failure here fails the caller's work too.
+    stale: set[int] = set()
     with transaction.atomic(savepoint=False):
         if stage == "request":
             # The first stage starts the Score afresh (after an author's edit, what the
@@ -287,8 +288,15 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
                                       update_fields=UPDATED)
         else:
             scores = {s.comment_id: s for s in Score.objects.select_for_update().filter(comment_id__any=ids)}
-            old, new = set(scores), []
+            # An author's edit while the batch was scored started that Score afresh and
+            # queued its own task: what the old text gave is not merged into it.
+            edited = dict(Comment.objects.filter(pk__any=ids).values_list("pk", "edited_at"))
+            stale = {c.pk for c in comments if edited.get(c.pk, c.edited_at) != c.edited_at}
+            old, new = set(scores) - stale, []
             for context, outcome in zip(contexts, outcomes):
+                if context.comment.pk in stale:
+                    scores.setdefault(context.comment.pk, Score(comment_id=context.comment.pk))
+                    continue
                 score = scores.get(context.comment.pk)
                 if score is None:
                     score = scores[context.comment.pk] = Score(comment_id=context.comment.pk)
@@ -298,7 +306,7 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
             Score.objects.bulk_update([scores[pk] for pk in ids if pk in old], UPDATED)
         languages: dict[str, list[int]] = {}
         for context in contexts:
-            if context.language and not context.comment.language:
+            if context.language and not context.comment.language and context.comment.pk not in stale:
                 languages.setdefault(context.language, []).append(context.comment.pk)
                 context.comment.language = context.language
         for language, pks in languages.items():
