@@ -37,7 +37,7 @@ from commentdesk.importers.models import ImportRun, PendingParent
 from commentdesk.lib.html_text import html_to_text
 from commentdesk.lib.ids import new_public_id
 from commentdesk.lib.iphash import hash_ip
-from commentdesk.lib.text import normalise_body, normalise_line, normalise_thread_key
+from commentdesk.lib.text import is_blank, normalise_body, normalise_line, normalise_thread_key
 from commentdesk.moderation.models import AuditLogEntry, Flag
 from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site
@@ -267,7 +267,8 @@ def json_error(exc: Exception) -> str:
 
 def body_problems(body: str, status: str | None, noun: str, empty: str = "") -> list[str]:
     """Why an imported plain-text ``body`` cannot be stored: ``["empty <noun><empty>"]``
-    for an approved or pending comment with no text (a rejected or spam one may be
+    for an approved or pending comment with nothing visible (only whitespace or
+    invisible characters, as submissions are refused; a rejected or spam one may be
     empty), ``["the <noun> is over 65,536 characters"]`` past ``BODY_MAX``; else ``[]``.
 
     >>> body_problems("", "approved", "message")
@@ -275,7 +276,7 @@ def body_problems(body: str, status: str | None, noun: str, empty: str = "") -> 
     >>> body_problems("", "spam", "message"), body_problems("x" * 70_000, "spam", "text")
     ([], ['the text is over 65,536 characters'])
     """
-    if not body and status in ("approved", "pending"):
+    if status in ("approved", "pending") and is_blank(body):  # nothing a reader would see
         return [f"empty {noun}{empty}"]
     if len(body) > BODY_MAX:
         return [f"the {noun} is over {BODY_MAX:,} characters"]

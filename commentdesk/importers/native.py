@@ -81,8 +81,8 @@ from django.db.models import Q
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
 from commentdesk.comments.signals import thread_changed
-from commentdesk.importers.base import announce_pending
-from commentdesk.lib.text import normalise_body
+from commentdesk.importers.base import BODY_MAX, announce_pending, body_problems
+from commentdesk.lib.text import normalise_body, normalise_line
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag, Membership
 from commentdesk.publishing import snapshots
 from commentdesk.sites.models import Site
@@ -107,6 +107,16 @@ CLEANED: dict[type[models.Model], frozenset[str]] = {
     Comment: frozenset({"body"}),
     CommentRevision: frozenset({"body"}),
 }
+# One-line text fields cleaned as readers' names are (lib.text.normalise_line).
+CLEANED_LINES: dict[type[models.Model], frozenset[str]] = {
+    Comment: frozenset({"author_name"}),
+    Commenter: frozenset({"name"}),
+    Thread: frozenset({"title"}),
+    Site: frozenset({"name"}),
+}
+# What no database stores in text (PostgreSQL refuses NUL, neither encodes a lone
+# surrogate): refused, naming the line, in the fields that are not cleaned.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 # How a row names a row of another model: its public identifier (one field, a
 # scalar in the file) or several fields (an object in the file).
@@ -493,6 +503,10 @@ def convert(section: Section, line: int, record: dict[str, Any]) -> Item:
             value = f.to_python(raw)
             if f.name in CLEANED.get(section.model, ()) and value is not None:
                 value = normalise_body(value)
+            elif f.name in CLEANED_LINES.get(section.model, ()) and value is not None:
+                value = normalise_line(value)
+            elif isinstance(value, str) and _UNSTORABLE.search(value):
+                raise ValidationError("holds a NUL character or a lone surrogate, which no database stores")
             if value is None and not f.null:
                 raise ValidationError("may not be null")
             if isinstance(value, datetime) and value.tzinfo is None:
@@ -504,6 +518,10 @@ def convert(section: Section, line: int, record: dict[str, Any]) -> Item:
             raise NativeFileError(f"{where}: {'; '.join(exc.messages)}") from exc
         values[f.attname] = value
         out[f.name] = _plain(value)
+    if section.model is Comment and (problems := body_problems(values["body"], values.get("status"), "body")):
+        raise NativeFileError(f"line {line}: comment field 'body': {problems[0]}")
+    if section.model is CommentRevision and len(values["body"]) > BODY_MAX:
+        raise NativeFileError(f"line {line}: revision field 'body': {body_problems(values['body'], None, 'body')[0]}")
     return Item(line, values, refs, dumps(out))
 
 

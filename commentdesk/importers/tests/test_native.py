@@ -47,12 +47,13 @@ def build_rich_site(site: Site, moderator: User) -> dict[str, Any]:
     site.save()
     ada = User.objects.create_user("ada", email="ada@news.example", first_name="Ada", password="x" * 12)
     Membership.objects.create(user=ada, site=site, role=Membership.Role.ADMIN, languages=["ko"], digest=False)
-    WordList.objects.create(site=site, language="", kind=WordList.Kind.BANNED, terms="scam\n# note\ncasino")
+    WordList.objects.create(site=site, language="", kind=WordList.Kind.BANNED,
+                            terms="scam\n# note \u2028 (a line separator, escaped in JSON)\ncasino")
     WordList.objects.create(site=site, language="ko", kind=WordList.Kind.SUSPECT, terms="도박")
     TriagePolicy.objects.create(site=site, max_links=1, blocked_domains="spam.example")
     t0 = timezone.now() - timedelta(days=3)
     article = ThreadFactory(site=site, key="/2026/02/bridge", title="The bridge", created_at=t0)
-    closed = ThreadFactory(site=site, key="/2026/01/old", title="Old news \u2028 and more", created_at=t0)
+    closed = ThreadFactory(site=site, key="/2026/01/old", title="Old news and more", created_at=t0)
     alice = CommenterFactory(site=site, name="Alice", email="alice@example.org", email_verified=True,
                              ip_hash=hash_ip("198.51.100.1"), token_hash="a" * 64, created_at=t0)
     bob = CommenterFactory(site=site, name="Bob 🦀", ip_hash=hash_ip("198.51.100.2"), created_at=t0)
@@ -315,6 +316,9 @@ def test_a_malformed_file_is_refused_before_anything_is_stored(exported: Path, c
     ("comment", {"created_at": "yesterday"}, "comment field 'created_at'"),
     ("comment", {"colour": "red"}, "unknown field(s) of a comment: colour"),
     ("comment", {"body": 12345}, "comment field 'body': must be text (a JSON string)"),
+    ("comment", {"body": " \u200b\x00 "}, "comment field 'body': empty body"),
+    ("comment", {"body": "x" * 70_000}, "comment field 'body': the body is over 65,536 characters"),
+    ("comment", {"import_id": "a\x00b"}, "comment field 'import_id': holds a NUL character or a lone surrogate"),
 ])
 def test_a_bad_record_stops_the_import_and_its_batch_is_not_stored(exported: Path, kind: str,
                                                                     fields: dict[str, Any], message: str) -> None:
@@ -440,3 +444,15 @@ def test_imported_pending_comments_are_queued_for_triage(exported: Path, setting
     call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO(), stderr=io.StringIO())
     pending = set(Comment.objects.filter(status="pending").values_list("pk", flat=True))
     assert pending and set(Score.objects.values_list("comment_id", "state")) == {(pk, "scored") for pk in pending}
+
+
+@pytest.mark.django_db
+def test_names_and_titles_are_cleaned_as_submissions(exported: Path) -> None:
+    """One-line fields (author and commenter names, thread titles, the site's name) are folded to one
+    clean line as the submission API does (lib.text.normalise_line)."""
+    dirty = "  Ada\x00\n\u202e Lovelace\x1b  "
+    bad = rewrite(rewrite(exported, replace_in("comment", author_name=dirty)), replace_in("thread", title=dirty))
+    empty_installation()
+    run_import(bad)
+    assert "Ada Lovelace" in set(Comment.objects.values_list("author_name", flat=True))
+    assert "Ada Lovelace" in set(Thread.objects.values_list("title", flat=True))
