@@ -20,7 +20,7 @@ import re
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -166,7 +166,7 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             sites.setdefault(item[1].site_id, []).append(item)
         for site_id, site_items in sites.items():
             keys = sorted({k for _, _, _, ks in site_items for k in ks})
-            since = min(c.created_at for _, c, _, _ in site_items) - window
+            since = before(min(c.created_at for _, c, _, _ in site_items), window)
             until = max(c.created_at for _, c, _, _ in site_items)
             for chunk in chunks(FingerprintBand, keys):
                 rows = FingerprintBand.objects.filter(site_id=site_id, key__any=chunk, created_at__gte=since,
@@ -183,7 +183,7 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
                 others[row["pk"]] = row
         candidates: dict[int, list[int]] = {}
         for _, c, _, keys in items:
-            own, since = fp_of[c.pk], c.created_at - window
+            own, since = fp_of[c.pk], before(c.created_at, window)
             near_by_band = {fp for k in keys for fp in bands.get((c.site_id, k), [])
                             if fp != own and since <= others[fp]["created_at"] <= c.created_at}
             candidates[c.pk] = sorted(near_by_band, key=lambda fp: (others[fp]["created_at"], fp),
@@ -270,7 +270,7 @@ def burst_many(comments: list[Comment], window: timedelta) -> list[int]:
         if c.ip_hash:
             sites.setdefault(c.site_id, []).append(i)
     for site_id, rows in sites.items():
-        since = min(comments[i].created_at for i in rows) - window
+        since = before(min(comments[i].created_at for i in rows), window)
         until = max(comments[i].created_at for i in rows)
         seen: dict[str, list[tuple[Any, int]]] = {}
         for chunk in chunks(Comment, sorted({comments[i].ip_hash for i in rows})):
@@ -283,9 +283,18 @@ def burst_many(comments: list[Comment], window: timedelta) -> list[int]:
         for i in rows:
             c = comments[i]
             ts = times.get(c.ip_hash, [])
-            n = bisect_right(ts, c.created_at) - bisect_left(ts, c.created_at - window)
+            n = bisect_right(ts, c.created_at) - bisect_left(ts, before(c.created_at, window))
             out[i] = n - (1 if c.pk in pks.get(c.ip_hash, ()) else 0)
     return out
+
+
+def before(moment: datetime, window: timedelta) -> datetime:
+    """``moment - window``, or the earliest time there is when that is before year 1
+    (an imported comment dated 0001-01-01 raised OverflowError)."""
+    try:
+        return moment - window
+    except OverflowError:
+        return datetime.min.replace(tzinfo=moment.tzinfo)
 
 
 def minutes(window: timedelta) -> str:

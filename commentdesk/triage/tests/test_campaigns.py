@@ -111,3 +111,14 @@ def test_a_campaign_counts_its_members_again_when_it_grows(site: Any, scorers: A
         c.delete()
     pipeline.score_comment(post(site, TEXT.format(n=11)))
     assert Campaign.objects.get().size == 4
+
+
+def test_a_comment_dated_year_one_is_compared_without_overflow(site: Any, scorers: Any) -> None:
+    """An imported comment may carry the earliest date there is: scored like any other."""
+    from datetime import UTC, datetime
+
+    scorers(CAMPAIGN)
+    early = [CommentFactory(thread=ThreadFactory(site=site), body=TEXT.format(n=1), ip_hash="h",
+                            created_at=datetime(1, 1, 1, tzinfo=UTC)) for _ in range(2)]
+    scores = pipeline.score_comments(early)
+    assert [s.scores["campaign"] for s in scores] == [0.4, 0.4] and not any(s.skipped for s in scores)
