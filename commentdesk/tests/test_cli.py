@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -185,3 +186,26 @@ def test_admin_site_change_is_audited(client) -> None:  # type: ignore[no-untype
     assert response.status_code == 302, response.content[:500]
     entry = AuditLogEntry.objects.get()
     assert entry.actor == admin and "policy" in entry.note and "reason_codes" in entry.note
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_serve_passes_x_forwarded_for_only_when_told_to_trust_it(trusted: bool, settings: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behind your own proxy (COMMENTS_TRUST_X_FORWARDED_FOR) waitress must not strip the header
+    that gives each reader their own IP hash (else every reader shares the proxy's)."""
+    import waitress.server
+
+    seen: dict[str, Any] = {}
+
+    class Stopped(Exception):
+        pass
+
+    def create_server(app: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        raise Stopped
+
+    settings.COMMENTS_TRUST_X_FORWARDED_FOR = trusted
+    monkeypatch.setattr(waitress.server, "create_server", create_server)
+    with pytest.raises(Stopped):
+        call_command("serve", "--port", "8199", stdout=io.StringIO())
+    assert seen["clear_untrusted_proxy_headers"] is (not trusted)

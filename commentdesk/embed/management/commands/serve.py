@@ -16,13 +16,18 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
         from waitress.server import create_server
 
         from commentdesk.wsgi import application
 
         host, port = options["host"], options["port"]
         try:
-            server = create_server(application, host=host, port=port, threads=options["threads"], ident="commentdesk")
+            # waitress drops X-Forwarded-For from proxies it was not told of; with
+            # COMMENTS_TRUST_X_FORWARDED_FOR on (behind your own proxy) the header must
+            # reach commentdesk.lib.iphash.client_ip, which takes its last hop.
+            server = create_server(application, host=host, port=port, threads=options["threads"], ident="commentdesk",
+                                   clear_untrusted_proxy_headers=not settings.COMMENTS_TRUST_X_FORWARDED_FOR)
         except OSError as exc:
             raise CommandError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another with --port") from exc
         self.stdout.write(f"commentdesk serving on http://{host}:{port}/ (Ctrl+C stops)")
