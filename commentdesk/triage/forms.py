@@ -50,7 +50,7 @@ class WordListsForm(forms.Form):
                 self.fields[field_name(kind, language)] = forms.CharField(
                     label=f"{label} {where}", required=False, strip=False, max_length=MAX_LIST_CHARS,
                     initial=current.get((language, kind), ""),
-                    widget=forms.Textarea(attrs={"rows": 5, "lang": language or None, "spellcheck": "false"}),
+                    widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", **({"lang": language} if language else {})}),
                 )
 
     def clean(self) -> dict[str, Any]:

@@ -47,6 +47,7 @@ def test_admin_sees_lists_per_language_and_the_link_in_the_header(korean: Any, a
     page = admin_desk.get(URL).content.decode()
     for name in ("banned__", "suspect__", "banned__en", "suspect__en", "banned__ko", "suspect__ko"):
         assert f'name="{name}"' in page
+    assert 'lang="ko"' in page and 'lang="None"' not in page
     assert 'href="/desk/demo/triage/"' in admin_desk.get("/desk/demo/").content.decode()
 
 
