@@ -835,3 +835,15 @@ def announce_pending(ids: list[int]) -> None:
     1,000 ids at a time, for triage to score (every importer, native included)."""
     for start in range(0, len(ids), 1000):
         comments_imported.send(sender=Comment, comment_ids=ids[start:start + 1000])
+
+
+def check_file(path: Path) -> None:
+    """Raise ``CommandError`` unless ``path`` is a file to import (a directory, or
+    nothing there, is named as such); ``commentdesk import`` and ``demo`` check
+    before anything is stored."""
+    from django.core.management.base import CommandError
+
+    if path.is_dir():
+        raise CommandError(f"{path}: is a directory; give the export file")
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")

@@ -209,3 +209,10 @@ def test_serve_passes_x_forwarded_for_only_when_told_to_trust_it(trusted: bool, 
     with pytest.raises(Stopped):
         call_command("serve", "--port", "8199", stdout=io.StringIO())
     assert seen["clear_untrusted_proxy_headers"] is (not trusted)
+
+
+@pytest.mark.django_db
+def test_demo_checks_its_import_file_before_making_anything(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="is a directory"):
+        call_command("demo", "--no-serve", "--import-disqus", str(tmp_path), stdout=io.StringIO())
+    assert not Site.objects.exists() and not User.objects.exists()

@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Q
 
 from commentdesk.embed.views import DEMO_SITE
+from commentdesk.importers.base import check_file
 from commentdesk.moderation.models import Membership
 from commentdesk.sites.models import Site
 from commentdesk.triage.models import ClassifierModel
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="set up only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        for path in options["import_disqus"]:  # before anything is made
+            check_file(Path(path))
         call_command("migrate", interactive=False, verbosity=0)
         host, port = options["host"], options["port"]
         origins = sorted({f"http://{host}:{port}", f"http://127.0.0.1:{port}", f"http://localhost:{port}"})
@@ -63,7 +66,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Moderator {name} exists; reset its password with `commentdesk changepassword {name}`")
         # The demo's one moderator is also the site's admin, so every desk page can be tried.
         Membership.objects.update_or_create(user=user, site=site, defaults={"role": Membership.Role.ADMIN})
-        for path in options["import_disqus"]:  # `import` checks the file
+        for path in options["import_disqus"]:
             call_command("import", "disqus", str(path), site=site.slug, stdout=self.stdout)
         if not ClassifierModel.objects.filter(is_active=True).filter(Q(site=site) | Q(site__isnull=True)).exists():
             retrain_classifier.enqueue(site.pk, False)

@@ -24,6 +24,7 @@ from commentdesk.importers.base import (
     Record,
     Source,
     Writer,
+    check_file,
     fingerprint,
 )
 from commentdesk.sites.models import Site
@@ -70,10 +71,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        if path.is_dir():
-            raise CommandError(f"{path}: is a directory; give the export file")
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+        check_file(path)
         if not 1 <= options["batch_size"] <= BATCH_MAX:
             raise CommandError(f"--batch-size must be between 1 and {BATCH_MAX}")
         if any(not old for old, _new in options.get("rewrite_url", [])):
