@@ -3,8 +3,6 @@ executemany (SQLite), and the ``any`` lookup."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import IntegrityError
 from django.utils import timezone
