@@ -184,8 +184,9 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
         candidates: dict[int, list[int]] = {}
         for _, c, _, keys in items:
             own, since = fp_of[c.pk], before(c.created_at, window)
+            # A band outlives its fingerprint only if a deletion bypassed Django (no constraint).
             near_by_band = {fp for k in keys for fp in bands.get((c.site_id, k), [])
-                            if fp != own and since <= others[fp]["created_at"] <= c.created_at}
+                            if fp != own and fp in others and since <= others[fp]["created_at"] <= c.created_at}
             candidates[c.pk] = sorted(near_by_band, key=lambda fp: (others[fp]["created_at"], fp),
                                       reverse=True)[:MAX_CANDIDATES]
         # Campaigns created in this batch get ids -1, -2, … until stored at the end;

@@ -122,3 +122,24 @@ def test_a_comment_dated_year_one_is_compared_without_overflow(site: Any, scorer
                             created_at=datetime(1, 1, 1, tzinfo=UTC)) for _ in range(2)]
     scores = pipeline.score_comments(early)
     assert [s.scores["campaign"] for s in scores] == [0.4, 0.4] and not any(s.skipped for s in scores)
+
+
+def test_bands_go_with_their_comment_and_a_stray_band_is_ignored(site: Any, scorers: Any) -> None:
+    """Bands have no foreign-key constraint in the database: deleting a comment
+    still deletes its fingerprint's bands (Django's cascade), and a band left
+    pointing at a fingerprint that is gone finds nothing instead of failing."""
+    from commentdesk.triage.models import Fingerprint, FingerprintBand
+
+    scorers(CAMPAIGN)
+    first, second = post(site, TEXT.format(n=1), minutes_ago=5), post(site, TEXT.format(n=2), minutes_ago=4)
+    for comment in (first, second):
+        pipeline.score_comment(comment)
+    gone = Fingerprint.objects.get(comment=second)
+    bands = list(FingerprintBand.objects.filter(fingerprint=gone).values_list("key", flat=True))
+    assert len(bands) == 8
+    second.delete()
+    assert not FingerprintBand.objects.filter(fingerprint_id=gone.pk).exists()
+    FingerprintBand.objects.bulk_create([FingerprintBand(fingerprint_id=gone.pk, site=site, key=k,
+                                                         created_at=timezone.now()) for k in bands])
+    score = pipeline.score_comment(post(site, TEXT.format(n=3)))
+    assert score.details["campaign"]["near_duplicates"] == 1  # the first, not the deleted one
