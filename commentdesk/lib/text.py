@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 # U+202A..U+202E (embeddings and overrides) and U+2066..U+2069 (isolates): the
@@ -106,3 +107,26 @@ def normalise_thread_key(key: str) -> str:
         path = re.sub(r"/{2,}", "/", path).rstrip("/")
         return path or "/"
     return key
+
+
+class CharTable(dict[int, str]):
+    """A ``str.translate`` table that fills itself: the first time a code point is
+    looked up, ``convert(character)`` gives its replacement (a string, "" to drop
+    it), kept for the next time — so a text is mapped character by character in
+    C, with one Python call per distinct character rather than per character.
+    At most ``limit`` code points are kept (then each new one is converted
+    every time), so text made of every code point cannot grow it without bound.
+
+    >>> "Ab1".translate(CharTable(lambda ch: ch.lower() if ch.isalpha() else ""))
+    'ab'
+    """
+
+    def __init__(self, convert: Callable[[str], str], limit: int = 65_536) -> None:
+        super().__init__()
+        self.convert, self.limit = convert, limit
+
+    def __missing__(self, code_point: int) -> str:
+        value = self.convert(chr(code_point))
+        if len(self) < self.limit:
+            self[code_point] = value
+        return value

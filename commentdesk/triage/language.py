@@ -19,6 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from commentdesk.lib.text import CharTable
+
 # fastText's answer must reach this probability (0..1) among the allowed
 # languages to stand on its own; below it the script hint or the fallback decides.
 MIN_CONFIDENCE = 0.3
@@ -40,6 +42,8 @@ SCRIPT_LANGUAGES: tuple[tuple[int, int, str], ...] = (
     (0x1200, 0x137F, "am"), (0x0D80, 0x0DFF, "si"),
 )
 
+# Letters and marks stay, every other character becomes a space (str.translate).
+_LETTER_OR_SPACE = CharTable(lambda ch: ch if unicodedata.category(ch)[0] in "LM" else " ")
 
 
 @dataclass
@@ -86,8 +90,7 @@ def letters_of(text: str) -> str:
     """
     words = unicodedata.normalize("NFC", text[: MAX_CHARS * 4]).split()
     text = " ".join(w for w in words if not _is_address(w))
-    kept = "".join(ch if unicodedata.category(ch)[0] in "LM" else " " for ch in text)
-    return " ".join(kept.split())
+    return " ".join(text.translate(_LETTER_OR_SPACE).split())
 
 
 def script_language(letters: str) -> str | None:

@@ -31,7 +31,10 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from commentdesk.lib.text import CharTable
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u034f\u180e\u2061\u2062\u2063\u2064")
 
@@ -63,7 +66,6 @@ def _unify_jamo(ch: str) -> str:
     return ch
 
 
-@functools.lru_cache(maxsize=65_536)
 def _letters_of_char(ch: str) -> str:
     """The skeleton letters one character turns into (steps 1–4 of the module
     docstring): "" for a space, digit, mark or zero-width character; "ss" for "ß"."""
@@ -77,29 +79,58 @@ def _letters_of_char(ch: str) -> str:
     return "".join(out)
 
 
-def skeleton(text: str) -> tuple[str, list[int]]:
+# Each character's skeleton letters, as a str.translate table.
+_LETTERS = CharTable(_letters_of_char)
+# A run of one letter longer than MAX_RUN.
+_LONG_RUN = re.compile(r"(.)\1{%d,}" % MAX_RUN, re.DOTALL)
+
+
+class Origin(Sequence[int]):
+    """For each letter of a skeleton, the index in the text it came from; worked
+    out on first use (most texts match no term, and need none)."""
+
+    def __init__(self, text: str) -> None:
+        self._text, self._list = text, None
+
+    def _origin(self) -> list[int]:
+        if self._list is None:
+            origin: list[int] = []
+            last, run = "", 0
+            for i, ch in enumerate(self._text):
+                for part in _LETTERS[ord(ch)]:
+                    if part == last:
+                        run += 1
+                        if run > MAX_RUN:
+                            continue
+                    else:
+                        last, run = part, 1
+                    origin.append(i)
+            self._list = origin
+        return self._list
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        return self._origin()[i]
+
+    def __len__(self) -> int:
+        return len(self._origin())
+
+
+def skeleton(text: str) -> tuple[str, Origin]:
     """``(letters, origin)``: the matching form of ``text`` and, for each of its
-    characters, the index in ``text`` it came from.
+    characters, the index in ``text`` it came from (a sequence of ints, worked
+    out on first use). The letters are each character's (``str.translate``),
+    runs of one letter cut to ``MAX_RUN``, which keeps regex work linear on "aaaa…".
 
     >>> skeleton("S.p-a m!")[0]
     'spam'
+    >>> list(skeleton("a-b")[1])
+    [0, 2]
     >>> skeleton("씨1발")[0] == skeleton("ㅆㅣ발")[0]
     True
     """
-    letters: list[str] = []
-    origin: list[int] = []
-    last, run = "", 0
-    for i, ch in enumerate(text[:MAX_TEXT]):
-        for part in _letters_of_char(ch):
-            if part == last:
-                run += 1
-                if run > MAX_RUN:
-                    continue  # keeps regex work linear on "aaaa…"
-            else:
-                last, run = part, 1
-            letters.append(part)
-            origin.append(i)
-    return "".join(letters), origin
+    text = text[:MAX_TEXT]
+    letters = _LONG_RUN.sub("\\1" * MAX_RUN, text.translate(_LETTERS))
+    return letters, Origin(text)
 
 
 def _is_cjk(term: str) -> bool:
@@ -148,7 +179,7 @@ def _is_letter(ch: str) -> bool:
 
 
 def find_terms(text: str, patterns: list[Pattern],
-               skeleton_of_text: tuple[str, list[int]] | None = None) -> list[Match]:
+               skeleton_of_text: tuple[str, Origin] | None = None) -> list[Match]:
     """Every match of ``patterns`` in ``text``, in text order, at most one per term.
     ``skeleton_of_text``: ``skeleton(text)`` when the caller already has it
     (several lists searched in one text).
