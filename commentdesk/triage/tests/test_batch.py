@@ -300,6 +300,23 @@ def test_ngram_counts_from_remembered_words_are_scikit_learns(model: Any) -> Non
         assert (classifier._ngram_counts(union, TEXTS) != expected).nnz == 0
 
 
+def test_a_full_word_table_starts_again_with_every_word_of_the_batch(model: Any, monkeypatch: Any) -> None:
+    """When a batch's new words overflow the table, it starts again with all the
+    batch's words, known ones too (they were lost with the rest before), and
+    the counts and explanations stay scikit-learn's."""
+    union = model.named_steps["ngrams"]
+    classifier._words.clear()
+    classifier._ngram_counts(union, TEXTS[:10])
+    known = len(next(iter(classifier._words.values())).number)
+    monkeypatch.setattr(classifier, "WORDS_KEPT", known + 3)
+    expected = union.transform(np.array(TEXTS, dtype=object))
+    assert (classifier._ngram_counts(union, TEXTS) != expected).nnz == 0  # a KeyError before
+    explained = [classifier.explain(model, t) for t in TEXTS]
+    classifier._words.clear()
+    monkeypatch.setattr(classifier, "WORDS_KEPT", 100_000)
+    assert explained == [classifier.explain(model, t) for t in TEXTS]
+
+
 def test_explanations_are_the_strongest_ngrams(model: Any) -> None:
     """``explain`` names what a direct dense computation of each n-gram's contribution
     (tf-idf × log-count ratio × coefficient) ranks first."""
