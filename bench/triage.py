@@ -17,6 +17,8 @@ that data, then reports:
   writing Scores, languages);
 - the classifier: stored blob size, resident memory added by loading it (RSS
   delta from ``/proc/self/statm``) and the Python allocations (tracemalloc);
+  and the per-process word table filled with every distinct word of the data
+  (tracemalloc; at most ``classifier.WORDS_KEPT`` words per n-gram recipe);
 - the baseline: one ``Comment`` primary-key lookup, so ratios compare machines.
 """
 
@@ -192,6 +194,18 @@ def main() -> None:
     spent_ms = {name: round(s * 1000 / len(batch), 3) for name, s in spent.items()}
     single_rate, _ = rate(make(3, max(200, args.comments // 10)), batch=False)
 
+    # The per-process word table (classifier._WordTable) holding every distinct word
+    # of the shared data: what a worker that has scored for a long while keeps.
+    union = classifier.active_model(site)[1].named_steps["ngrams"]
+    all_texts = [t for found in rows.values() for t in found]
+    classifier._words.clear()
+    tracemalloc.start()
+    for i in range(0, len(all_texts), pipeline.BATCH):
+        classifier._ngram_counts(union, all_texts[i:i + pipeline.BATCH])
+    table_mb = tracemalloc.get_traced_memory()[0] / 1e6
+    tracemalloc.stop()
+    table_words = max(len(table.number) for table in classifier._words.values())
+
     result = {
         "comments": args.comments,
         "submission_added_ms_p50": round(statistics.median(request_ms), 2),
@@ -217,6 +231,8 @@ def main() -> None:
         "classifier_blob_mb": round(len(bytes(row.blob)) / 1e6, 2),
         "classifier_loaded_rss_mb": round(model_rss_mb, 1),
         "classifier_loaded_traced_mb": round(model_traced_mb, 1),
+        "word_table_words": table_words,
+        "word_table_traced_mb": round(table_mb, 1),
         "classifier_train_s": round(train_s, 1),
         "classifier_rows": row.trained_on["rows"],
     }
