@@ -785,3 +785,17 @@ def test_unknown_api_paths_and_methods_answer_json(site: Site) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     wrong = Client().put("/api/v1/threads/demo/comments", "{}", content_type="application/json")
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_sqlite_connections_write_ahead_and_checkpoint_every_4000_pages() -> None:
+    """On SQLite every connection uses the WAL, commits without waiting for the
+    disk, and checkpoints every 4,000 pages (settings.py says why)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings")
+    with connection.cursor() as cursor:
+        found = [cursor.execute(f"PRAGMA {name}").fetchone()[0]
+                 for name in ("journal_mode", "synchronous", "wal_autocheckpoint")]
+    assert found == ["wal", 1, 4000]
