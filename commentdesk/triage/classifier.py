@@ -72,6 +72,7 @@ import re
 import secrets
 import sys
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -462,11 +463,16 @@ class _WordTable:
         block.sum_duplicates()
         return block
 
-    def gram_columns(self, word: str) -> np.ndarray:
-        """The column of each n-gram of a learnt ``word``, in :func:`_word_ngrams` order."""
-        number = self.number[word]
-        start = self.gram_start[number]
-        return self.columns[start:start + self.gram_length[number]]
+    def gram_columns_of(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(columns, offsets)``: the column of each n-gram of the learnt ``words``
+        (each word's in :func:`_word_ngrams` order, one word after the other),
+        and where each word's begin (``len(words) + 1`` offsets)."""
+        numbers = np.fromiter((self.number[w] for w in words), dtype=np.int64, count=len(words))
+        starts, lengths = self.gram_start[numbers], self.gram_length[numbers].astype(np.int64)
+        offsets = np.zeros(len(words) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return self.columns[positions], offsets
 
 
 _words: dict[tuple[Any, ...], _WordTable] = {}
@@ -557,48 +563,62 @@ def explain(model: Any, text: str, top: int = 3) -> list[str]:
 
 def _strongest(model: Any, text: str, features: Any, row: int, top: int) -> list[str]:
     """:func:`explain` of ``text``, whose transformed features are row ``row`` of
-    ``features`` (CSR with sorted indices). Ranks the n-grams of the 50 strongest
-    columns first, and every n-gram when those give fewer than ``top``; the
-    columns of a word's n-grams come from the per-process word table, and only
-    a word with a strong column is cut into n-grams again."""
+    ``features`` (CSR with sorted indices). The columns that push the score up
+    are taken strongest first, a value at a time (columns of equal value
+    together); the text's n-grams on them, strongest first and then by text
+    (descending), are chosen until ``top`` are. The column of each n-gram
+    comes from the per-process word table (found for all of the text's words
+    at once), and only the n-grams on a column taken are cut from their word."""
     vectorizer = model.named_steps["ngrams"].transformer_list[0][1]
     n_features = vectorizer.n_features
     start, end = features.indptr[row], features.indptr[row + 1]
     indices, data = features.indices[start:end], features.data[start:end]
     readable = indices < n_features  # the first block: NFKC n-grams
     indices, data = indices[readable], data[readable]
-    if not len(indices):
-        return []
     value_of = data * model.named_steps["linear"].coef_[0][indices]
     positive = np.flatnonzero(value_of > 0)
+    if not len(positive):
+        return []
+    order = positive[np.argsort(-value_of[positive], kind="stable")]
     key = _recipe(vectorizer)
-    for limit in (50, len(positive)):
-        if len(positive) <= limit:
-            strongest = positive
-        else:  # every column at least as strong as the limit-th, ties included
-            floor = -np.partition(-value_of[positive], limit - 1)[limit - 1]
-            strongest = positive[value_of[positive] >= floor]
-        value = dict(zip(indices[strongest].tolist(), value_of[strongest].tolist()))
-        if key is None:
-            grams = sorted(set(vectorizer.build_analyzer()(text)))
-            pairs = list(zip(grams, hashed_columns(grams, n_features).tolist()))
-        else:
-            words = vectorizer.preprocessor(text).split()
-            table = _learn_words(key, words)
-            pairs = []
-            for word in dict.fromkeys(words):
-                columns = table.gram_columns(word).tolist()
-                hits = [i for i, c in enumerate(columns) if c in value]
-                if hits:
-                    grams = _word_ngrams(word, key[2])
-                    pairs += [(grams[i], columns[i]) for i in hits]
-        ranked = sorted({(value[c], g.strip()) for g, c in pairs if c in value}, reverse=True)
-        chosen: list[str] = []
-        for _, gram in ranked:
+    if key is None:
+        all_grams = sorted(set(vectorizer.build_analyzer()(text)))
+        gram_columns = hashed_columns(all_grams, n_features)
+
+        def gram_at(position: int) -> str:
+            return all_grams[position]
+    else:
+        words = list(dict.fromkeys(vectorizer.preprocessor(text).split()))
+        table = _learn_words(key, words)
+        gram_columns, offsets_array = table.gram_columns_of(words)
+        offsets = offsets_array.tolist()
+        cut: dict[int, list[str]] = {}
+
+        def gram_at(position: int) -> str:
+            word = bisect_right(offsets, position) - 1
+            if word not in cut:
+                cut[word] = _word_ngrams(words[word], key[2])
+            return cut[word][position - offsets[word]]
+
+    # The n-grams' positions by column: bisect in the sorted columns.
+    sorter = np.argsort(gram_columns, kind="stable")
+    by_column, sorter_list = gram_columns[sorter].tolist(), sorter.tolist()
+    columns, values = indices[order].tolist(), value_of[order].tolist()
+    chosen: list[str] = []
+    first = 0
+    while first < len(columns) and len(chosen) < top:
+        last = first + 1
+        while last < len(columns) and values[last] == values[first]:
+            last += 1
+        grams = set()
+        for column in columns[first:last]:
+            low = bisect_left(by_column, column)
+            for position in sorter_list[low:bisect_right(by_column, column, low)]:
+                grams.add(gram_at(position).strip())
+        for gram in sorted(grams, reverse=True):
             if len(chosen) >= top:
                 break
             if len(gram) > 1 and not any(gram in c for c in chosen):
                 chosen.append(gram)
-        if len(chosen) >= top or len(strongest) == len(positive):
-            return chosen
-    return []
+        first = last
+    return chosen
