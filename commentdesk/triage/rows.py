@@ -11,11 +11,12 @@ every new text. Here:
 - :func:`insert_many` and :func:`update_many` write every row with one
   statement on PostgreSQL, each column one array parameter (``unnest``), and
   with one ``executemany`` elsewhere (SQLite runs it in its own C loop);
-- the ``any`` lookup (``Model.objects.filter(key__any=values)``) is ``IN (…)``
-  elsewhere and ``= ANY(%s)`` with one array parameter on PostgreSQL, so the
-  SQL text stays short and the same whatever the number of values;
+- the ``any`` lookup (``Model.objects.filter(key__any=values)``) is ``= ANY(%s)``
+  with one array parameter on PostgreSQL and ``IN (SELECT value FROM
+  json_each(%s))`` with one JSON parameter on SQLite, so the SQL text stays
+  short and the same whatever the number of values (``IN (…)`` elsewhere);
 - :func:`chunks` cuts a list of values for such lookups: all at once on
-  PostgreSQL, ``CHUNK`` at a time where each value is a parameter.
+  PostgreSQL and SQLite, ``CHUNK`` at a time where each value is a parameter.
 
 Values still go through each field's ``get_db_prep_save``, so they are stored
 exactly as the ORM stores them. No signals are sent (as with ``bulk_create``).
@@ -23,6 +24,7 @@ exactly as the ORM stores them. No signals are sent (as with ``bulk_create``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -65,6 +67,30 @@ class AnyOf(In):
         return f"{lhs} = ANY(%s::{array})", (*lhs_params, list(params))
 
 
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        """``lhs IN (SELECT value FROM json_each(%s))``, the values one JSON array
+        parameter (SQLite's JSON functions, which Django's JSONField needs too);
+        ``IN (%s, …)`` when a value is not an integer or text. The
+        lookup index is still used (``EXPLAIN QUERY PLAN``: ``key=?``), and
+        Django no longer prepares and binds each value on its own: campaign
+        CPU time 0.13 → 0.10 ms a comment (bench/triage.py, SQLite)."""
+        if not self.rhs_is_direct_value():
+            return super().as_sql(compiler, connection)
+        values = OrderedSet(self.rhs)
+        values.discard(None)
+        if not values:
+            raise EmptyResultSet
+        _sqls, params = self.batch_process_rhs(compiler, connection, list(values))
+        if not all(type(v) in JSON_PLAIN for v in params):
+            return super().as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*lhs_params, json.dumps(list(params)))
+
+
+# Values that keep their type through JSON and SQLite's json_each (not floats:
+# NaN and infinities are no JSON; not bool, which Django may compare otherwise).
+JSON_PLAIN = frozenset({int, str})
+
 # On every field, and on foreign keys (whose lookups are their own) for ``thread_id__any``.
 models.Field.register_lookup(AnyOf)
 models.ForeignObject.register_lookup(AnyOf)
@@ -72,9 +98,9 @@ models.ForeignObject.register_lookup(AnyOf)
 
 def chunks(model: type[models.Model], values: list[Any]) -> Iterator[list[Any]]:
     """``values`` in slices for one ``__any`` query each on ``model``'s database:
-    one slice on PostgreSQL, ``CHUNK`` values a slice elsewhere. Nothing for an
-    empty list."""
-    size = len(values) if _vendor(model) == "postgresql" else CHUNK
+    one slice on PostgreSQL and SQLite (one parameter for all), ``CHUNK``
+    values a slice elsewhere. Nothing for an empty list."""
+    size = len(values) if _vendor(model) in ("postgresql", "sqlite") else CHUNK
     for start in range(0, len(values), max(size, 1)):
         yield values[start:start + size]
 

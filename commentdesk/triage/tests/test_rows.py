@@ -80,3 +80,21 @@ def test_any_lookup_matches_in(site: Site) -> None:
     assert Campaign.objects.filter(site_id__any=[site.pk]).count() == 5
     assert Campaign.objects.filter(site__any=[site.pk], sample__any=["s1", "s4"]).count() == 2
     assert list(Campaign.objects.filter(pk__any=[])) == []
+
+
+def test_any_lookup_takes_texts_times_and_64_bit_keys(site: Site) -> None:
+    """Texts (Korean, quotes, emoji, backslashes), times and signed 64-bit band keys
+    match as with ``__in``, on SQLite through one JSON parameter."""
+    from commentdesk.triage.models import FingerprintBand
+
+    now = timezone.now()
+    samples = ["한국어 \"q\" 'x'", "emoji 😀 \\ back", "plain"]
+    made = [Campaign.objects.create(site=site, size=1, sample=s, created_at=now + timezone.timedelta(seconds=i),
+                                    updated_at=now) for i, s in enumerate(samples)]
+    assert Campaign.objects.filter(sample__any=samples[:2] + ["missing"]).count() == 2
+    assert set(Campaign.objects.filter(created_at__any=[made[0].created_at, made[2].created_at])
+               .values_list("sample", flat=True)) == {samples[0], samples[2]}
+    keys = [-(2**63), 2**63 - 1, 12345]
+    FingerprintBand.objects.bulk_create([FingerprintBand(fingerprint_id=1, site=site, key=k, created_at=now)
+                                         for k in keys])
+    assert sorted(FingerprintBand.objects.filter(key__any=keys[:2] + [7]).values_list("key", flat=True)) == keys[:2]
