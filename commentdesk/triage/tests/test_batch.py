@@ -342,3 +342,33 @@ def test_explanations_are_the_strongest_ngrams(model: Any) -> None:
     found = [classifier.explain(model, t) for t in TEXTS]
     assert found == [direct(t) for t in TEXTS]
     assert found[0]  # a spam text has reasons to show
+
+
+def test_vectorised_murmurhash_and_ngram_spans_are_scikit_learns() -> None:
+    """The array MurmurHash3 gives scikit-learn's ``murmurhash3_32`` for keys of 0 to
+    48 bytes with characters of every UTF-8 width, and the n-gram spans cut what
+    ``_word_ngrams`` cuts, short words and one-length recipes included."""
+    import random
+
+    from sklearn.utils import murmurhash3_32
+
+    rnd = random.Random(7)
+    pools = [(0x20, 0x7E), (0x80, 0x7FF), (0x800, 0xD7FF), (0xE000, 0xFFFF), (0x10000, 0x10FFFF)]
+
+    def text(n: int) -> str:
+        return "".join(chr(rnd.randint(*rnd.choice(pools))) for _ in range(n))
+
+    keys = ["", "a", "ab", "abc", "abcd", "abcde", *(text(rnd.randint(0, 12)) for _ in range(3000))]
+    data, offsets = classifier._utf8("".join(keys))
+    lengths = np.array([len(k) for k in keys])
+    ends = np.cumsum(lengths)
+    found = classifier._murmur3_32(data, offsets[ends - lengths], offsets[ends] - offsets[ends - lengths])
+    assert found.tolist() == [murmurhash3_32(k, 0) for k in keys]
+
+    words = ["", "a", "ab", "abcde", "씨발", *(text(rnd.randint(1, 9)).replace(" ", "") for _ in range(300))]
+    joined = "".join(f" {w} " for w in words)
+    for ngram_range in [(1, 5), (2, 6), (1, 1), (4, 9)]:
+        starts, spans, per_word = classifier._ngram_spans(words, ngram_range)
+        assert [joined[a:a + n] for a, n in zip(starts.tolist(), spans.tolist())] == [
+            g for w in words for g in classifier._word_ngrams(w, ngram_range)]
+        assert per_word.tolist() == [len(classifier._word_ngrams(w, ngram_range)) for w in words]
