@@ -48,9 +48,9 @@ rows weighted by annotator agreement (not a column the seed sets share)
 0.9860. English-only candidates (davidson, youtube_spam): cut punctuation +
 word 1–2-grams ×2 0.9866, 0.9948; ×3 0.9864, 0.9953; ×3 with binary counts
 0.9867, 0.9954; word 1–3-grams ×2 binary 0.9868, 0.9954. Such a word block
-would add some 80 ms per 2,000 comments to :func:`predict_explained` (about
-730 ms now, warm, English model; word pairs cross words, so the per-word table
-cannot serve them) and 25 MB per loaded model. Davidson's ceiling is its labels:
+would add some 80 ms per 2,000 comments to :func:`predict_explained` (then
+730 ms, warm, English model; 0.16 ms a comment now, bench/triage.py; word pairs
+cross words, so the per-word table cannot serve them) and 25 MB per loaded model. Davidson's ceiling is its labels:
 out of fold, this recipe's ROC-AUC is 0.996 on the 88% of rows whose
 annotators agreed on offensive-or-not and 0.868 on the rest.
 
