@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
@@ -127,18 +128,44 @@ def requeue_unfinished(now: datetime | None = None) -> int:
     comment with no Score at all, submitted that long ago or imported (an
     import's own task may still be queued: the comment is scored once, by
     whichever task comes first). At most
-    ``REQUEUE_LIMIT`` comments a run, oldest first; ``commentdesk housekeeping``
-    calls it. Returns how many were queued."""
+    ``REQUEUE_LIMIT`` comments a run, oldest first, and nothing while the tasks
+    of the run before have not started (:func:`_still_queued`); ``commentdesk
+    housekeeping`` calls it. Returns how many were queued."""
     from commentdesk.triage.models import Score
 
+    if _still_queued():
+        return 0
     cutoff = (now or timezone.now()) - UNFINISHED_AFTER
     pending = Comment.objects.filter(status=Comment.Status.PENDING).order_by("pk")
     partial = list(pending.filter(triage_score__state=Score.State.PARTIAL, triage_score__scored_at__lt=cutoff)
                    .values_list("pk", flat=True)[:REQUEUE_LIMIT])
     missing = list(pending.filter(Q(created_at__lt=cutoff) | ~Q(import_source=""), triage_score__isnull=True)
                    .values_list("pk", flat=True)[:REQUEUE_LIMIT - len(partial)])
+    queued = []
     if partial:
-        score_many_in_background.enqueue(partial, "background")
+        queued.append(score_many_in_background.enqueue(partial, "background").id)
     if missing:
-        score_many_in_background.enqueue(missing, "all")
+        queued.append(score_many_in_background.enqueue(missing, "all").id)
+    cache.set(REQUEUED_KEY, queued, REQUEUED_KEPT)
     return len(partial) + len(missing)
+
+
+# The cache key of the ids of the tasks requeue_unfinished queued last, kept a week.
+REQUEUED_KEY = "triage:requeued"
+REQUEUED_KEPT = 7 * 24 * 3600
+
+
+def _still_queued() -> bool:
+    """Whether a task that :func:`requeue_unfinished` queued before has not started
+    yet (no worker runs, or it is behind): then the same comments are not queued
+    again, so that tasks do not pile up run after run. A task the backend no
+    longer knows (or a backend that keeps no results) counts as gone."""
+    from django.tasks import TaskResultStatus
+
+    for result_id in cache.get(REQUEUED_KEY) or []:
+        try:
+            if score_many_in_background.get_result(result_id).status == TaskResultStatus.READY:
+                return True
+        except Exception:  # unknown id, results not kept: queue again
+            continue
+    return False

@@ -228,6 +228,8 @@ def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comm
     out = io.StringIO()
     call_command("housekeeping", stdout=out)
     assert "queued 3 unfinished scoring(s)" in out.getvalue()
+    call_command("housekeeping", stdout=out)  # no worker ran yet: nothing queued twice
+    assert "queued 0 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
     call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO(), stderr=io.StringIO())
     states = dict(Score.objects.values_list("comment__body", "state"))
     assert states == {"comment 0": "scored", "comment 1": "partial", "comment 2": "scored", "comment 3": "partial",
@@ -235,6 +237,9 @@ def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comm
     assert Score.objects.get(comment=lost).scores == {"fixed": 0.5, "later": 0.5}
     call_command("housekeeping", stdout=out)
     assert "queued 0 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
+    make_comment("lost after the worker ran", created_at=old)
+    call_command("housekeeping", stdout=out)  # the tasks queued before have run: queued again
+    assert "queued 1 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
 
 
 def test_rescore_scores_every_comment_of_the_status(site: Any, scorers: Any, make_comment: Any) -> None:
