@@ -135,6 +135,9 @@ def test_eval_on_a_folder_splits_it_the_same_way_each_time(seed_dir: Path) -> No
         ([], "give --data DIR"),
         (["--train", "a.csv"], "give --data DIR"),
         (["--data", "nowhere"], "No such file"),
+        (["--data", "nowhere", "--reject-at", "5"], "are probabilities"),
+        (["--data", "nowhere", "--reject-at", "0.05"], "are probabilities"),
+        (["--data", "nowhere", "--approve-at", "-1"], "are probabilities"),
     ],
 )
 def test_eval_refuses_bad_arguments(args: list[str], message: str) -> None:

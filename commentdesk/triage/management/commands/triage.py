@@ -38,21 +38,27 @@ class Command(BaseCommand):
         ev.add_argument("--test", type=Path, help="CSV to measure on")
         ev.add_argument("--data", type=Path, help="folder with train.csv: a fixed 80/20 split of it")
         ev.add_argument("--folds", type=int, default=0, help="also N-fold cross-validation (with --data)")
-        ev.add_argument("--reject-at", type=float, default=evaluation.REJECT_AT)
-        ev.add_argument("--approve-at", type=float, default=evaluation.APPROVE_AT)
+        ev.add_argument("--reject-at", type=float, default=evaluation.REJECT_AT,
+                        help="probability from which a comment would be rejected automatically (default %(default)s)")
+        ev.add_argument("--approve-at", type=float, default=evaluation.APPROVE_AT,
+                        help="probability below which a comment would be approved automatically (default %(default)s)")
         ev.add_argument("--json", action="store_true", help="end with one JSON line")
         tr = sub.add_parser("train", help="train and activate a site's classifier")
-        tr.add_argument("--site", required=True)
+        tr.add_argument("--site", required=True, help="the site's slug")
         tr.add_argument("--data", type=Path, help="seed folder; default TRIAGE_DATA_DIR")
         rs = sub.add_parser("rescore", help="run every scorer again over a site's comments")
-        rs.add_argument("--site", required=True)
-        rs.add_argument("--status", default="pending")
+        rs.add_argument("--site", required=True, help="the site's slug")
+        rs.add_argument("--status", default="pending",
+                        help="score the comments of this status (default %(default)s; approved, rejected, spam)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"handle_{options['action']}")(**options)
 
     def handle_eval(self, **options: Any) -> None:
         """Print the metrics of :func:`commentdesk.triage.evaluation.evaluate`."""
+        if not 0.0 <= options["approve_at"] < options["reject_at"] <= 1.0:
+            raise CommandError("--approve-at and --reject-at are probabilities, 0 ≤ approve-at < reject-at ≤ 1 "
+                               f"(given {options['approve_at']} and {options['reject_at']}).")
         try:
             if options["data"]:
                 if options["train"] or options["test"]:
