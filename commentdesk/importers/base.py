@@ -191,7 +191,7 @@ class Summary:
         parts = [
             f"threads: {self.threads_new} new, {self.threads_existing} existing ({self.threads_closed} closed)",
             (f"comments: {total} imported ({c['approved']} approved, {c['pending']} pending, "
-             f"{c['rejected']} rejected/deleted, {c['spam']} spam), {self.replies} replies"),
+             f"{c['rejected']} rejected/deleted, {c['spam']} spam), {self.replies} {'reply' if self.replies == 1 else 'replies'}"),
             *([f"{self.flagged} flagged by readers (open flags)"] if self.flagged else []),
             f"{self.already_present} already present",
             f"{self.dropped_in_deleted_threads} dropped with deleted threads",

@@ -25,7 +25,7 @@ HEX_REPLY = "ea5f7bcd6ac9bb7b657f7d0569831104e1bcf9c253d03c1e16bf9654c49a5ce9"
 def test_commento_export_threads_reply_and_commenters(site: Site, client: Client, run_import: Any) -> None:
     """3 comments on 2 URLs, one reply; commenters come after the comments in the file."""
     out = run_import("commento", "remark42-migrator-commento.json")
-    assert "threads: 2 new" in out and "comments: 3 imported (3 approved" in out and "1 replies" in out
+    assert "threads: 2 new" in out and "comments: 3 imported (3 approved" in out and "), 1 reply" in out
     assert set(Thread.objects.values_list("key", flat=True)) == {"/blog/post/1", "/blog/post/2"}
     assert parents(site, "commento") == {HEX_REPLY: HEX_1}
     reply = Comment.objects.get(import_id=HEX_REPLY)
