@@ -65,10 +65,11 @@ def test_rewrite_url_on_an_isso_database(site: Site, run_import: Any, isso_db: P
 
 
 @pytest.mark.django_db
-def test_rewrite_url_from_an_empty_prefix_is_refused(site: Site, run_import: Any) -> None:
-    """An empty FROM would begin every URL: a command error, nothing stored."""
+@pytest.mark.parametrize("prefix", ["", " ", "\t"])
+def test_rewrite_url_from_an_empty_prefix_is_refused(site: Site, run_import: Any, prefix: str) -> None:
+    """An empty FROM would begin every URL, a blank one no URL: a command error, nothing stored."""
     with pytest.raises(CommandError, match="--rewrite-url: FROM may not be empty"):
-        run_import("disqus", "isso-disqus.xml", "--rewrite-url", "", "https://new.example/")
+        run_import("disqus", "isso-disqus.xml", "--rewrite-url", prefix, "https://new.example/")
     assert not Thread.objects.exists() and not ImportRun.objects.exists()
 
 

@@ -74,8 +74,8 @@ class Command(BaseCommand):
         check_file(path)
         if not 1 <= options["batch_size"] <= BATCH_MAX:
             raise CommandError(f"--batch-size must be between 1 and {BATCH_MAX}")
-        if any(not old for old, _new in options.get("rewrite_url", [])):
-            raise CommandError("--rewrite-url: FROM may not be empty (it would begin every URL); "
+        if any(not old.strip() for old, _new in options.get("rewrite_url", [])):
+            raise CommandError("--rewrite-url: FROM may not be empty or blank (it would begin every URL or none); "
                                "give the old URL prefix, e.g. http://old.example/blog/")
         if options["source"] == "native":
             self.handle_native(path, options)
