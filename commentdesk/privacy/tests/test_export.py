@@ -77,6 +77,8 @@ def test_output_file_is_new_and_private(talk: dict[str, Any], tmp_path: Path) ->
     entries = AuditLogEntry.objects.filter(action=AuditLogEntry.Action.EXPORT).count()
     with pytest.raises(CommandError, match="exists; give a new file name"):
         call_command("commenter", "export", "ann@example.org", "--output", str(target), stdout=io.StringIO())
+    with pytest.raises(CommandError, match="is a directory; give a file name"):
+        call_command("commenter", "export", "ann@example.org", "--output", str(tmp_path), stdout=io.StringIO())
     assert AuditLogEntry.objects.filter(action=AuditLogEntry.Action.EXPORT).count() == entries
 
 

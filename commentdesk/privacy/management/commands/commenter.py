@@ -58,6 +58,8 @@ class Command(BaseCommand):
         """Write the export (JSON, UTF-8, indented) and record it."""
         commenters = rights.find_commenters(options["who"], options["site"])
         output = None if options["output"] in (None, "-") else Path(options["output"])
+        if output is not None and output.is_dir():
+            raise CommandError(f"{output} is a directory; give a file name (e.g. {output / 'export.json'})")
         if output is not None and output.exists():
             raise CommandError(f"{output} exists; give a new file name")
         with transaction.atomic():  # the audit entries stay only if the export was written
