@@ -94,6 +94,8 @@ DECISION_WEIGHT = 3.0
 LANGUAGE_SAMPLE = 200
 # The model sees at most this many characters of a comment.
 MAX_CHARS = 5000
+# predict_explained vectorises at most about this many characters at once.
+TEXT_SLICE = 200_000
 
 _REPEATS = re.compile(r"(.)\1{2,}")
 _LINKS = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -454,9 +456,15 @@ def _ngram_spans(words: list[str], ngram_range: tuple[int, int]) -> tuple[np.nda
 
 # Each word's hashed character n-grams, per n-gram recipe: char_wb n-grams never
 # cross a word, and words repeat from comment to comment, so a word is cut and
-# hashed once per process (up to WORDS_KEPT words per recipe, about 120 MB for
-# both recipes of the seed model; then the table starts again empty).
+# hashed once per process: up to WORDS_KEPT words and GRAMS_KEPT n-grams per
+# recipe (about 120 MB for both recipes of the seed model with real words; a
+# few long made-up "words" reach the n-gram limit first), then the table starts
+# again with the words of the batch at hand.
 WORDS_KEPT = 100_000
+GRAMS_KEPT = 6_000_000
+# New words are cut and hashed in slices of at most about this many n-grams, which
+# bounds the arrays of one step (some 60 bytes an n-gram) whatever the batch.
+LEARN_SLICE = 1_000_000
 
 
 class _WordTable:
@@ -465,7 +473,9 @@ class _WordTable:
     (for explanations), in flat arrays that grow by doubling.
 
     A word costs its dictionary entry (about 120 bytes), 8 bytes per column of
-    its row and 4 per n-gram; the arrays grow by a quarter. Measured with
+    its row and 4 per n-gram; the arrays grow by a quarter. The table holds
+    at most ``WORDS_KEPT`` words and ``GRAMS_KEPT`` n-grams, except while one
+    batch's own words need more. Measured with
     ``tracemalloc`` on the 85,886 distinct words of the shared data: 102 MB
     for both recipes of the seed model (27 MB for the NFKC 1–5-grams, 54 MB for
     the longer jamo 2–6-grams, 21 MB of dictionaries); a list of n-gram strings
@@ -475,9 +485,9 @@ class _WordTable:
     def __init__(self, key: tuple[Any, ...]) -> None:
         self.key = key
         self.number: dict[str, int] = {}  # word → its number in the per-word arrays
-        self.row_start = np.zeros(0, dtype=np.int32)
+        self.row_start = np.zeros(0, dtype=np.int64)
         self.row_length = np.zeros(0, dtype=np.int32)
-        self.gram_start = np.zeros(0, dtype=np.int32)
+        self.gram_start = np.zeros(0, dtype=np.int64)
         self.gram_length = np.zeros(0, dtype=np.int32)
         self.indices = np.zeros(0, dtype=np.int32)
         self.counts = np.zeros(0, dtype=np.uint32)
@@ -502,10 +512,21 @@ class _WordTable:
         missing = [w for w in words if w not in self.number]
         if not missing:
             return
-        if len(self.number) + len(missing) > WORDS_KEPT:
+        sizes = self.key[2][1] - self.key[2][0] + 1
+        grams = sum(len(w) + 2 for w in missing) * sizes  # at most this many n-grams
+        if len(self.number) + len(missing) > WORDS_KEPT or self.grams_used + grams > GRAMS_KEPT:
             # Full: start again with these words only (all of them: the caller needs them).
             self.__init__(self.key)  # type: ignore[misc]
             missing = words
+        start, budget = 0, 0
+        for end, word in enumerate(missing, 1):
+            budget += (len(word) + 2) * sizes
+            if budget >= LEARN_SLICE or end == len(missing):
+                self._learn(missing[start:end])
+                start, budget = end, 0
+
+    def _learn(self, missing: list[str]) -> None:
+        """:meth:`learn` of words none of which is known yet."""
         n_features = self.key[3]
         data, char_to_byte = _utf8("".join(f" {w} " for w in missing))
         starts, lengths, gram_length = _ngram_spans(missing, self.key[2])
@@ -621,7 +642,28 @@ def predict_explained(model: Any, texts: list[str], explain_at: float = 0.5,
                       top: int = 3) -> tuple[np.ndarray, list[list[str]]]:
     """``(probabilities, n-grams)``: as :func:`predict`, and for each text scoring at
     least ``explain_at`` the n-grams of :func:`explain` ([] for the others). The
-    texts are vectorised once, for both; the whole batch in one call per step."""
+    texts are vectorised once, for both; the whole batch in one call per step,
+    or in slices of about ``TEXT_SLICE`` characters when it is longer (500
+    comments that are each one 5,000-character Hangul "word" took 2.7 GB at
+    once: some 75,000 n-gram columns a comment)."""
+    if not texts:
+        return np.zeros(0), []
+    parts: list[tuple[np.ndarray, list[list[str]]]] = []
+    start, total = 0, 0
+    for end, text in enumerate(texts):
+        size = min(len(text), MAX_CHARS)
+        if end > start and total + size > TEXT_SLICE:
+            parts.append(_predict_slice(model, texts[start:end], explain_at, top))
+            start, total = end, 0
+        total += size
+    parts.append(_predict_slice(model, texts[start:], explain_at, top))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p for p, _ in parts]), [n for _, names in parts for n in names]
+
+
+def _predict_slice(model: Any, texts: list[str], explain_at: float, top: int) -> tuple[np.ndarray, list[list[str]]]:
+    """:func:`predict_explained` of one slice, vectorised at once."""
     import scipy.sparse as sp
 
     features = sp.csr_matrix(model[1:-1].transform(_ngram_counts(model.named_steps["ngrams"], texts)))

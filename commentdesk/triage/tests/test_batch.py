@@ -305,20 +305,27 @@ def test_ngram_counts_from_remembered_words_are_scikit_learns(model: Any) -> Non
         assert (classifier._ngram_counts(union, TEXTS) != expected).nnz == 0
 
 
-def test_a_full_word_table_starts_again_with_every_word_of_the_batch(model: Any, monkeypatch: Any) -> None:
-    """When a batch's new words overflow the table, it starts again with all the
-    batch's words, known ones too (they were lost with the rest before), and
-    the counts and explanations stay scikit-learn's."""
+@pytest.mark.parametrize("limit", ["WORDS_KEPT", "GRAMS_KEPT"])
+def test_a_full_word_table_starts_again_with_every_word_of_the_batch(model: Any, monkeypatch: Any,
+                                                                    limit: str) -> None:
+    """When a batch's new words overflow the table (its words or its n-grams), it
+    starts again with all the batch's words, known ones too (they were lost with
+    the rest before), learnt in slices; the counts and explanations stay
+    scikit-learn's."""
     union = model.named_steps["ngrams"]
     classifier._words.clear()
     classifier._ngram_counts(union, TEXTS[:10])
-    known = len(next(iter(classifier._words.values())).number)
-    monkeypatch.setattr(classifier, "WORDS_KEPT", known + 3)
+    table = next(iter(classifier._words.values()))
+    before = table.number
+    known = len(table.number) if limit == "WORDS_KEPT" else table.grams_used
+    monkeypatch.setattr(classifier, limit, known + 3)
+    monkeypatch.setattr(classifier, "LEARN_SLICE", 50)
     expected = union.transform(np.array(TEXTS, dtype=object))
     assert (classifier._ngram_counts(union, TEXTS) != expected).nnz == 0  # a KeyError before
     explained = [classifier.explain(model, t) for t in TEXTS]
+    assert table.number is not before  # it started again
     classifier._words.clear()
-    monkeypatch.setattr(classifier, "WORDS_KEPT", 100_000)
+    monkeypatch.undo()
     assert explained == [classifier.explain(model, t) for t in TEXTS]
 
 
@@ -377,3 +384,14 @@ def test_vectorised_murmurhash_and_ngram_spans_are_scikit_learns() -> None:
         assert [joined[a:a + n] for a, n in zip(starts.tolist(), spans.tolist())] == [
             g for w in words for g in classifier._word_ngrams(w, ngram_range)]
         assert per_word.tolist() == [len(classifier._word_ngrams(w, ngram_range)) for w in words]
+
+
+def test_a_long_batch_is_vectorised_in_slices_with_the_same_results(model: Any, monkeypatch: Any) -> None:
+    """Cut into slices of a few characters, a batch gets the same probabilities and
+    n-grams as in one piece."""
+    whole = classifier.predict_explained(model, TEXTS, explain_at=0.0)
+    monkeypatch.setattr(classifier, "TEXT_SLICE", 40)
+    sliced = classifier.predict_explained(model, TEXTS, explain_at=0.0)
+    assert sliced[0].tolist() == whole[0].tolist() and sliced[1] == whole[1]
+    assert len(sliced[0]) == len(TEXTS)
+    assert classifier.predict_explained(model, [])[1] == []
