@@ -74,22 +74,28 @@ class AnyOf(In):
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         """``lhs IN (SELECT value FROM json_each(%s))``, the values one JSON array
         parameter (SQLite's JSON functions, which Django's JSONField needs too);
-        ``IN (%s, …)`` when a value is not an integer or text. The
+        ``IN (%s, …)`` for any other value (:func:`_json_plain`). The
         lookup index is still used (``EXPLAIN QUERY PLAN``: ``key=?``), and
         Django no longer prepares and binds each value on its own: campaign
         CPU time 0.13 → 0.10 ms a comment (bench/triage.py, SQLite)."""
         if not self.rhs_is_direct_value():
             return super().as_sql(compiler, connection)
         params = self._prepared_values(compiler, connection)
-        if not all(type(v) in JSON_PLAIN for v in params):
+        if not all(_json_plain(v) for v in params):
             return super().as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} IN (SELECT value FROM json_each(%s))", (*lhs_params, json.dumps(params))
 
 
-# Values that keep their type through JSON and SQLite's json_each (not floats:
-# NaN and infinities are no JSON; not bool, which Django may compare otherwise).
-JSON_PLAIN = frozenset({int, str})
+def _json_plain(value: Any) -> bool:
+    """Whether ``value`` comes back from SQLite's ``json_each`` as itself: a 64-bit
+    integer (a larger one comes back a float, equal to the nearest integer
+    SQLite has) or a text without NUL (``json_each`` ends a text at NUL). Not
+    floats (NaN and infinities are no JSON) nor bool."""
+    if type(value) is int:
+        return -(2**63) <= value < 2**63
+    return type(value) is str and "\x00" not in value
+
 
 # On every field, and on foreign keys (whose lookups are their own) for ``thread_id__any``.
 models.Field.register_lookup(AnyOf)

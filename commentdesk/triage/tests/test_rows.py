@@ -4,7 +4,7 @@ executemany (SQLite), and the ``any`` lookup."""
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError, connection
 from django.utils import timezone
 
 from commentdesk.sites.models import Site
@@ -98,3 +98,10 @@ def test_any_lookup_takes_texts_times_and_64_bit_keys(site: Site) -> None:
     FingerprintBand.objects.bulk_create([FingerprintBand(fingerprint_id=1, site=site, key=k, created_at=now)
                                          for k in keys])
     assert sorted(FingerprintBand.objects.filter(key__any=keys[:2] + [7]).values_list("key", flat=True)) == keys[:2]
+    # Beyond 64 bits: refused as by __in (a float near -2**63 matched that key on SQLite).
+    with pytest.raises((OverflowError, DataError)):
+        list(FingerprintBand.objects.filter(key__any=[-(2**63) - 1]))
+    if connection.vendor == "sqlite":  # PostgreSQL stores no NUL in text
+        nul = Campaign.objects.create(site=site, size=1, sample="a\x00b", created_at=now, updated_at=now)
+        found = set(Campaign.objects.filter(sample__any=["a\x00b", "plain"]).values_list("pk", flat=True))
+        assert found == {made[2].pk, nul.pk}  # json_each would end the text at NUL
