@@ -44,6 +44,8 @@ class WordListScorer(Scorer):
 
     Score: ``banned_score`` (option, default 0.95) when a banned term matches,
     else ``suspect_score`` (default 0.3) when a suspect term does, else 0.
+    The lists searched are those of the comment's language and the
+    every-language ones; all of the site's when no language was detected.
     Reasons: ``banned term: <term> ("<as written>")``. Details: ``{"matches":
     [{"term", "kind", "start", "end"}]}`` — code point offsets into the body, for
     highlighting. Lists are read once per process and batch, not per comment.
@@ -61,7 +63,10 @@ class WordListScorer(Scorer):
         return [self._one(c, lists[c.comment.site_id]) for c in contexts]
 
     def _one(self, context: Context, lists: SiteLists) -> Result:
-        wanted = sorted({"", context.language, context.language.split("-")[0]})
+        # An undetected language (a fallback of "") could be any of the site's:
+        # every list then, else a banned term of a mixed-language text went unseen.
+        wanted = (sorted({"", context.language, context.language.split("-")[0]}) if context.language
+                  else sorted(lists))
         chosen = sorted((entry for lang in wanted for entry in lists.get(lang, [])), key=lambda e: e[0])
         matches, reasons, kinds = [], [], set()
         if chosen:

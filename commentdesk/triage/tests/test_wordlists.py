@@ -89,6 +89,20 @@ def test_lists_follow_the_comments_language(site: Any, other_site: Any, scorers:
 
 
 @pytest.mark.django_db
+def test_every_list_applies_when_no_language_was_detected(site: Any, scorers: Any, make_comment: Any) -> None:
+    """A text whose language is not detected (a fallback of "") may be in any of the
+    site's languages: a Korean banned term in a mix of scripts is found."""
+    site.languages = ["ko", "en"]
+    site.save()
+    WordList.objects.create(site=site, language="ko", kind="banned", terms="씨발")
+    WordList.objects.create(site=site, language="en", kind="suspect", terms="idiot")
+    scorers(WORDS)  # no language scorer: the language stays undetected
+    score = pipeline.score_comment(make_comment("Hello 안녕하세요 씨발 привет 你好 こんにちは idiot"))
+    assert score.scores["words"] == 0.95
+    assert score.reasons == ['banned term: 씨발 ("씨발")', 'suspect term: idiot ("idiot")']
+
+
+@pytest.mark.django_db
 def test_edited_list_applies_at_once(site: Any, scorers: Any, make_comment: Any) -> None:
     """Changing a list's terms changes the next score (compiled patterns follow the list's version)."""
     words = WordList.objects.create(site=site, kind="banned", terms="scam")
