@@ -135,9 +135,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # timeout (seconds) rides out short write locks instead of failing. A
     # checkpoint (writing the WAL back, two fsyncs) runs in whichever commit
     # crosses wal_autocheckpoint pages: at SQLite's default of 1,000 that was
-    # one submission in 90, waiting about 6 ms; at 4,000 (a WAL of up to some
-    # 16 MB) one in 350 waits about 14 ms, and fsyncs are a quarter as many
-    # (bench/triage.py: in-request p99 6.0 → 1.4 ms).
+    # one submission in 90, waiting about 6 ms; at 4,000 (a WAL of some 16 MB
+    # between checkpoints; one large transaction, such as storing a classifier,
+    # leaves it larger) one in 350 waits about 14 ms, and fsyncs are a quarter
+    # as many (bench/triage.py: in-request p99 6.0 → 1.4 ms).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=4000;",
