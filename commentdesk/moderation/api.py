@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.security import APIKeyHeader, SessionAuth
 
 from commentdesk.comments.api import ErrorOut
-from commentdesk.comments.models import Comment
+from commentdesk.comments.models import Comment, rfc3339
 from commentdesk.lib.errors import Invalid, NotFound
 from commentdesk.lib.iphash import request_ip_hash
 from commentdesk.moderation import decisions
@@ -117,6 +117,11 @@ class QueueFlag(Schema):
     created_at: str
 
 
+class QueueCampaign(Schema):
+    id: int
+    size: int
+
+
 class QueueItem(Schema):
     id: str
     status: str
@@ -131,6 +136,7 @@ class QueueItem(Schema):
     commenter: QueueCommenter
     flags: list[QueueFlag]
     triage: dict[str, Any] | None
+    campaign: QueueCampaign | None = Field(description="the near-duplicate campaign the comment belongs to")
 
 
 class QueueOut(Schema):
@@ -154,15 +160,45 @@ def queue(
     since: date | None = Query(None, description="first day, UTC"),
     until: date | None = Query(None, description="last day, UTC (inclusive)"),
     q: str | None = Query(None, max_length=200, description="text search in bodies"),
+    campaign: int | None = Query(None, ge=1, le=2**63 - 1, description="a triage campaign's id (its near-duplicates)"),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
 ) -> HttpResponse:
     """One page of a site's moderation queue, filtered; a language desk sees its languages only."""
     obj = site_for_moderator(request.user, site)
     filters = QueueFilter(status=status, language=language, thread=thread, commenter=commenter, since=since,
-                          until=until, q=q, languages=allowed_languages(request.user, obj))
+                          until=until, q=q, languages=allowed_languages(request.user, obj), campaign=campaign)
     items, next_cursor = queue_page(obj, filters, order=order, limit=limit, cursor=cursor)
     return json({"items": items, "next": next_cursor})
+
+
+class CampaignOut(Schema):
+    id: int
+    size: int = Field(description="members so far, any status")
+    sample: str = Field(description="the first member's text (at most 500 characters)")
+    pending: int = Field(description="members waiting in the pending queue (the moderator's languages)")
+    threads: int
+    commenters: int
+    first_pending_at: str
+    last_pending_at: str
+
+
+class CampaignsOut(Schema):
+    campaigns: list[CampaignOut]
+
+
+@router.get("/{site}/campaigns", auth=moderator_auth, response={200: CampaignsOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def campaigns(request: HttpRequest, site: str, limit: int = Query(50, ge=1, le=500)) -> HttpResponse:
+    """Near-duplicate campaigns with pending comments, most pending first; decide on
+    one's comments by listing them with the queue's ``campaign`` filter."""
+    from commentdesk.triage.campaigns import pending_campaigns
+
+    obj = site_for_moderator(request.user, site)
+    rows = pending_campaigns(obj, allowed_languages(request.user, obj), limit=limit)
+    return json({"campaigns": [
+        {"id": r.campaign.pk, "size": r.campaign.size, "sample": r.campaign.sample, "pending": r.pending,
+         "threads": r.threads, "commenters": r.commenters, "first_pending_at": rfc3339(r.first),
+         "last_pending_at": rfc3339(r.last)} for r in rows]})
 
 
 @router.post("/{site}/decisions", auth=moderator_auth, response={200: DecisionOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})

@@ -53,6 +53,8 @@ class QueueFilterForm(forms.Form):
     since = forms.DateField(label=_("Since"), required=False, widget=DateInput)
     until = forms.DateField(label=_("Until"), required=False, widget=DateInput)
     order = forms.ChoiceField(label=_("Order"), required=False, choices=list(ORDERS.items()))
+    campaign = forms.IntegerField(label=_("Campaign"), required=False, min_value=1, max_value=2**63 - 1,
+                                  widget=forms.NumberInput(attrs={"placeholder": _("number")}))
 
     def __init__(self, site: Site, languages: list[str] | None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,6 +79,7 @@ class QueueFilterForm(forms.Form):
             until=self.value("until"),
             q=(self.value("q") or "").strip() or None,
             languages=self.desk_languages,
+            campaign=self.value("campaign"),
         )
 
     def chosen_order(self) -> str:
@@ -85,7 +88,7 @@ class QueueFilterForm(forms.Form):
     def active(self) -> bool:
         """True when any filter (not the tab or the order) narrows the queue."""
         f = self.filters()
-        return any((f.language, f.thread, f.commenter, f.since, f.until, f.q))
+        return any((f.language, f.thread, f.commenter, f.since, f.until, f.q, f.campaign))
 
 
 class DecisionForm(forms.Form):

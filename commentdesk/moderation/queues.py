@@ -29,7 +29,8 @@ class QueueFilter:
     (``flagged``: comments with open reader flags; ``all``: every status);
     ``thread``: a thread key (normalised); ``commenter``: a ``u_…`` id;
     ``since``/``until``: days (UTC; ``until`` inclusive); ``q``: text search;
-    ``languages``: the moderator's language desk (None = all languages)."""
+    ``languages``: the moderator's language desk (None = all languages);
+    ``campaign``: a triage campaign's id (its near-duplicate members only)."""
 
     status: str = "pending"
     language: str | None = None
@@ -39,6 +40,7 @@ class QueueFilter:
     until: date | None = None
     q: str | None = None
     languages: list[str] | None = None
+    campaign: int | None = None
 
 
 def prefix_tsquery(q: str) -> str:
@@ -90,6 +92,8 @@ def queue_queryset(site: Site, filters: QueueFilter | None = None) -> QuerySet[C
         qs = qs.filter(created_at__lt=datetime.combine(f.until + timedelta(days=1), time.min, tzinfo=UTC))
     if f.q and f.q.strip():
         qs = text_search(qs, f.q.strip())
+    if f.campaign is not None:
+        qs = qs.filter(triage_fingerprint__campaign_id=f.campaign)
     return qs
 
 
@@ -175,7 +179,8 @@ def queue_page(
         qs = qs.order_by(F("triage_score__risk").desc(nulls_last=True), "created_at", "id")
     else:
         qs = qs.order_by("-created_at", "-id") if newest else qs.order_by("created_at", "id")
-    rows = list(qs.select_related("thread", "commenter", "parent", "triage_score")[: limit + 1])
+    rows = list(qs.select_related("thread", "commenter", "parent", "triage_score",
+                                  "triage_fingerprint__campaign")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     history: dict[int, dict[str, int]] = defaultdict(dict)
@@ -192,6 +197,8 @@ def queue_page(
     for c in rows:
         h = history[c.commenter_id]
         score = getattr(c, "triage_score", None)  # None until triage stored a Score
+        fingerprint = getattr(c, "triage_fingerprint", None)
+        campaign = fingerprint.campaign if fingerprint is not None else None
         items.append(
             {
                 "id": c.public_id,
@@ -215,6 +222,7 @@ def queue_page(
                 },
                 "flags": flags.get(c.pk, []),
                 "triage": score.to_dict() if score is not None else None,
+                "campaign": {"id": campaign.pk, "size": campaign.size} if campaign is not None else None,
             }
         )
     next_cursor = None

@@ -5,7 +5,7 @@ from django.urls import path
 
 from commentdesk.moderation import views
 from commentdesk.moderation.views.login import DeskLoginView
-from commentdesk.triage.views import triage_settings
+from commentdesk.triage.views import campaign_decide, campaigns, triage_settings
 
 app_name = "desk"
 urlpatterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
     path("<slug:site>/commenters/<str:commenter_id>/trust/", views.trust, name="trust"),
     path("<slug:site>/settings/", views.site_settings, name="settings"),
     path("<slug:site>/triage/", triage_settings, name="triage"),
+    path("<slug:site>/campaigns/", campaigns, name="campaigns"),
+    path("<slug:site>/campaigns/<int:campaign_id>/decide/", campaign_decide, name="campaign_decide"),
     path("<slug:site>/audit/", views.audit_log, name="audit"),
     path("<slug:site>/audit.csv", views.audit_csv, name="audit_csv"),
 ]

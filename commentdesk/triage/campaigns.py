@@ -312,3 +312,38 @@ def describe(found: Found, window: timedelta) -> dict[str, Any]:
     """JSON details of a Found."""
     return {"near_duplicates": len(found.near), "threads": found.threads, "commenters": found.commenters,
             "campaign_id": found.campaign_id, "compared": found.compared, "window_minutes": int(window.total_seconds() // 60)}
+
+
+@dataclass
+class PendingCampaign:
+    """A campaign as the desk's campaign page lists it: the campaign, and of its
+    pending members the moderator may see, how many (``pending``), across how
+    many threads and commenters, and the first and last one's ``created_at``."""
+
+    campaign: Any  # triage.models.Campaign
+    pending: int
+    threads: int
+    commenters: int
+    first: datetime
+    last: datetime
+
+
+def pending_campaigns(site: Any, languages: list[str] | None = None, limit: int = 50) -> list[PendingCampaign]:
+    """The campaigns of ``site`` with comments waiting in its pending queue, the
+    most pending first (then the latest), at most ``limit``. ``languages``: the
+    moderator's language desk, as in the queue (None = every language). Two
+    queries: the pending members grouped by campaign, then those campaigns."""
+    from commentdesk.moderation.queues import QueueFilter, queue_queryset
+    from commentdesk.triage.models import Campaign
+
+    rows = list(queue_queryset(site, QueueFilter(status="pending", languages=languages))
+                .filter(triage_fingerprint__campaign__isnull=False)
+                .values("triage_fingerprint__campaign_id")
+                .annotate(pending=models.Count("id"), threads=models.Count("thread_id", distinct=True),
+                          commenters=models.Count("commenter_id", distinct=True),
+                          first=models.Min("created_at"), last=models.Max("created_at"))
+                .order_by("-pending", "-last", "triage_fingerprint__campaign_id")[:limit])
+    campaigns = Campaign.objects.in_bulk([r["triage_fingerprint__campaign_id"] for r in rows])
+    return [PendingCampaign(campaigns[r["triage_fingerprint__campaign_id"]], r["pending"], r["threads"],
+                            r["commenters"], r["first"], r["last"])
+            for r in rows if r["triage_fingerprint__campaign_id"] in campaigns]

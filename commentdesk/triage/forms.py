@@ -120,3 +120,26 @@ class TriagePolicyForm(forms.ModelForm):
         self.fields["auto_reason"].choices = [("", _("— reason —"))] + [(c, c.replace("_", " ")) for c in site.reason_codes]
         for name in ("blocked_domains", "shorteners"):
             self.fields[name].validators.append(MaxLengthValidator(MAX_DOMAINS_CHARS))
+
+
+class CampaignDecisionForm(forms.Form):
+    """Decide on every pending comment of one campaign (the desk's campaign page):
+    ``action`` approve, reject or spam; ``reason`` (a Terms-of-Use code of the
+    site) required to reject or mark as spam."""
+
+    action = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject")), ("spam", _("Spam"))])
+    reason = forms.ChoiceField(required=False)
+
+    def __init__(self, site: Site, *args: Any, **kwargs: Any) -> None:
+        from commentdesk.moderation.forms import reason_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = reason_choices(site)
+
+    def clean(self) -> dict[str, Any]:
+        from commentdesk.moderation.decisions import NEEDS_REASON
+
+        data = super().clean()
+        if data.get("action") in NEEDS_REASON and not data.get("reason"):
+            self.add_error("reason", _("Choose a reason from the site's list to reject or mark as spam."))
+        return data

@@ -1,7 +1,14 @@
-"""The desk's triage page (``/desk/<site>/triage/``): a site admin edits the
-word lists per language and the triage policy (links, automation, nudge,
-retraining). Every change is one ``settings`` entry in the audit log with the
-changed values before and after; a moderator without the admin role gets 403."""
+"""The desk's triage pages.
+
+``/desk/<site>/triage/``: a site admin edits the word lists per language and
+the triage policy (links, automation, nudge, retraining). Every change is one
+``settings`` entry in the audit log with the changed values before and after; a
+moderator without the admin role gets 403.
+
+``/desk/<site>/campaigns/``: every moderator of the site sees the near-duplicate
+campaigns with pending comments, opens one in the queue, or decides on all its
+pending comments at once (after a confirmation that lists them; the decision is
+an ordinary bulk decision of ``moderation.decide``, logged and undoable)."""
 
 from __future__ import annotations
 
@@ -10,16 +17,25 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from commentdesk.moderation.models import AuditLogEntry
-from commentdesk.moderation.permissions import is_site_admin
+from commentdesk.moderation.decisions import MAX_BULK
+from commentdesk.moderation.permissions import allowed_languages, is_site_admin
+from commentdesk.moderation.queues import QueueFilter, queue_queryset
 from commentdesk.moderation.signals import settings_json
 from commentdesk.moderation.views.base import desk_view, page
 from commentdesk.sites.models import Site
-from commentdesk.triage.forms import TriagePolicyForm, WordListsForm
-from commentdesk.triage.models import TriagePolicy, WordList
+from commentdesk.triage.campaigns import pending_campaigns
+from commentdesk.triage.forms import CampaignDecisionForm, TriagePolicyForm, WordListsForm
+from commentdesk.triage.models import Campaign, TriagePolicy, WordList
+
+# Campaigns listed on the campaign page; comments shown on a campaign decision's confirmation.
+CAMPAIGNS_SHOWN = 50
+MEMBERS_SHOWN = 20
 
 
 def policy_values(policy: TriagePolicy) -> dict[str, Any]:
@@ -88,3 +104,47 @@ def save(request: HttpRequest, site: Site, words: WordListsForm, form: TriagePol
                 before_text=settings_json(before), after_text=settings_json(after),
             ).save()
     return list(after)
+
+
+@desk_view
+def campaigns(request: HttpRequest, site: Site) -> HttpResponse:
+    """The campaigns with pending comments (the moderator's languages), most pending first."""
+    from commentdesk.moderation.forms import reason_choices
+
+    rows = pending_campaigns(site, allowed_languages(request.user, site), limit=CAMPAIGNS_SHOWN)
+    undo = request.session.pop("desk_undo", None)
+    return page(request, site, "triage/campaigns.html", {
+        "rows": rows, "shown": CAMPAIGNS_SHOWN, "reasons": reason_choices(site), "max_bulk": MAX_BULK,
+        "undo": undo if undo and undo.get("site") == site.slug else None, "here": request.get_full_path()})
+
+
+@desk_view
+@require_POST
+def campaign_decide(request: HttpRequest, site: Site, campaign_id: int) -> HttpResponse:
+    """Ask to confirm a decision on a campaign's pending comments (the oldest
+    ``MAX_BULK``, of the moderator's languages): the confirmation lists them and
+    carries each text's version, and posts to the queue's ``decide`` — so a
+    comment edited or decided meanwhile refuses the decision (409), as in the queue."""
+    from commentdesk.moderation.views.queue import decision_question
+
+    campaign = Campaign.objects.filter(site=site, pk=campaign_id).first()
+    if campaign is None:
+        raise Http404("This site has no campaign with this number.")
+    back = reverse("desk:campaigns", args=[site.slug])
+    form = CampaignDecisionForm(site, request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    members = list(queue_queryset(site, QueueFilter(status="pending", languages=allowed_languages(request.user, site),
+                                                    campaign=campaign.pk))
+                   .order_by("created_at", "id").select_related("thread")[:MAX_BULK])
+    if not members:
+        messages.info(request, f"No comment of campaign {campaign.pk} is waiting for a decision.")
+        return redirect(back)
+    data = {"comment_ids": [c.public_id for c in members], "action": form.cleaned_data["action"],
+            "reason": form.cleaned_data["reason"], "note": f"campaign {campaign.pk}"}
+    return page(request, site, "desk/confirm.html", {
+        "data": data, "versions": [f"{c.public_id}:{c.version}" for c in members], "next": back,
+        "question": decision_question(data["action"], len(members), data["reason"]),
+        "members": members[:MEMBERS_SHOWN], "more": max(len(members) - MEMBERS_SHOWN, 0)})
