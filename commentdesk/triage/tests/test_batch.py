@@ -255,10 +255,23 @@ def test_rescore_scores_every_comment_of_the_status(site: Any, scorers: Any, mak
     assert Score.objects.count() == 3
 
 
+def test_rescore_all_scores_every_status_but_removed(site: Any, scorers: Any, make_comment: Any) -> None:
+    """``--status all`` scores an imported history too (approved, rejected, spam), never a removed placeholder."""
+    scorers({"NAME": TEST + "FixedScorer"})
+    kept = [make_comment(status) for status in ("pending", "approved", "rejected", "spam")]
+    make_comment("", status="removed")
+    out = io.StringIO()
+    call_command("triage", "rescore", "--site", site.slug, "--status", "all", stdout=out)
+    assert out.getvalue().strip() == "4 comments scored"
+    assert set(Score.objects.values_list("comment_id", flat=True)) == {c.pk for c in kept}
+
+
 def test_rescore_refuses_an_unknown_status(site: Any) -> None:
     """A status that does not exist is a clear error, and nothing is scored."""
     with pytest.raises(CommandError, match="--status must be one of"):
         call_command("triage", "rescore", "--site", site.slug, "--status", "pendng", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--status must be one of"):
+        call_command("triage", "rescore", "--site", site.slug, "--status", "removed", stdout=io.StringIO())
     assert not Score.objects.exists()
 
 

@@ -13,7 +13,8 @@
   classifier version from the seed data of the site's languages plus its own
   decisions; prints the version.
 - ``triage rescore --site SLUG [--status pending]``: run every scorer again
-  over the site's comments of that status, in batches of 500; prints how many.
+  over the site's comments of that status (``all``: every status but removed),
+  in batches of 500; prints how many.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class Command(BaseCommand):
         rs = sub.add_parser("rescore", help="run every scorer again over a site's comments")
         rs.add_argument("--site", required=True, help="the site's slug")
         rs.add_argument("--status", default="pending",
-                        help="score the comments of this status (default %(default)s; approved, rejected, spam)")
+                        help="score the comments of this status (default %(default)s; approved, rejected, spam, "
+                             "or all: every status but removed, e.g. an imported history)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"handle_{options['action']}")(**options)
@@ -114,10 +116,12 @@ class Command(BaseCommand):
         site = Site.objects.filter(slug=options["site"]).first()
         if site is None:
             raise CommandError(f"There is no site {options['site']!r}.")
-        if options["status"] not in Comment.Status.values:
-            raise CommandError(f"--status must be one of {', '.join(Comment.Status.values)}.")
+        statuses = [s for s in Comment.Status.values if s != Comment.Status.REMOVED]
+        if options["status"] not in statuses + ["all"]:
+            raise CommandError(f"--status must be one of {', '.join(statuses)} or all.")
+        chosen = statuses if options["status"] == "all" else [options["status"]]
         # The ids first: scoring writes to the comments while they are read.
-        ids = list(Comment.objects.filter(site=site, status=options["status"]).order_by("created_at", "pk")
+        ids = list(Comment.objects.filter(site=site, status__in=chosen).order_by("created_at", "pk")
                    .values_list("pk", flat=True))
 
         def comments() -> Iterator[Comment]:
