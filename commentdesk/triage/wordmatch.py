@@ -20,7 +20,8 @@ becomes a pattern over it:
 A term without Hangul, kana or Han characters must also begin and end on a
 word boundary of the original text, so "ass" is not found in "class"
 (the Scunthorpe problem); Korean and Chinese/Japanese terms match inside words,
-since particles and endings attach to them.
+since particles and endings attach to them — but a match across white space
+may not begin or end with one letter cut from a longer word ("서울시 발표").
 
 Spans are Python string indices (code points) into the original text:
 ``text[start:end]`` is what a moderator should see highlighted.
@@ -184,18 +185,61 @@ def find_terms(text: str, patterns: list[Pattern],
     ``skeleton_of_text``: ``skeleton(text)`` when the caller already has it
     (several lists searched in one text).
 
+    A match is the narrowest span that satisfies the pattern ("и идиoт" shows
+    "идиoт", not the word "и" before it). A Korean or Chinese/Japanese term
+    found across white space may not begin or end with a single letter that is
+    the edge of a longer word: otherwise "서울시 발표" (the city's announcement)
+    and "3시 발표" would be "시발" ("이 개 새끼야" still is "개새끼"). Spelled with
+    digits or dots inside ("씨1발") or without a gap, such a term matches inside
+    words.
+
     >>> [(m.term, m.start, m.end) for m in find_terms("Buy ѕ р а m now", [compile_term("spam")])]
     [('spam', 4, 11)]
+    >>> find_terms("서울시 발표에 따르면", [compile_term("시발")])
+    []
     """
     letters, origin = skeleton_of_text or skeleton(text)
     found: list[Match] = []
     for pattern in patterns:
         for m in pattern.regex.finditer(letters):
-            start, end = origin[m.start()], origin[m.end() - 1] + 1
-            if pattern.bounded and (
-                (start > 0 and _is_letter(text[start - 1])) or (end < len(text) and _is_letter(text[end]))
-            ):
-                continue
-            found.append(Match(pattern.term, start, end))
-            break
+            span = _narrowest(pattern, letters, origin, text, m.start(), m.end())
+            if span is not None:
+                found.append(Match(pattern.term, *span))
+                break
     return sorted(found, key=lambda m: (m.start, m.end))
+
+
+def _narrowest(pattern: Pattern, letters: str, origin: Origin, text: str, start: int, end: int
+               ) -> tuple[int, int] | None:
+    """The narrowest ``(start, end)`` in ``text`` of a skeleton match
+    ``letters[start:end]`` that keeps the pattern and its boundaries, or None
+    when none does. A match may be cut only where a run of one letter at either
+    end is longer than the pattern needs (at most ``MAX_RUN`` letters each end)."""
+    starts, ends = [start], [end]
+    while starts[-1] + 1 < end and letters[starts[-1] + 1] == letters[start] \
+            and pattern.regex.fullmatch(letters, starts[-1] + 1, end):
+        starts.append(starts[-1] + 1)
+    while ends[-1] - 1 > start and letters[ends[-1] - 2] == letters[end - 1] \
+            and pattern.regex.fullmatch(letters, start, ends[-1] - 1):
+        ends.append(ends[-1] - 1)
+    for s in reversed(starts):
+        for e in reversed(ends):
+            if e <= s or not pattern.regex.fullmatch(letters, s, e):
+                continue
+            first, last = origin[s], origin[e - 1] + 1
+            before = first > 0 and _is_letter(text[first - 1])
+            after = last < len(text) and _is_letter(text[last])
+            if pattern.bounded and (before or after):
+                continue
+            if not pattern.bounded and (before or after):
+                pieces = text[first:last].split()
+                # Across white space, a piece of one letter may not be the edge of a longer word.
+                if len(pieces) > 1 and ((before and _letter_count(pieces[0]) < 2)
+                                        or (after and _letter_count(pieces[-1]) < 2)):
+                    continue
+            return first, last
+    return None
+
+
+def _letter_count(piece: str) -> int:
+    return sum(1 for ch in piece if _is_letter(ch))

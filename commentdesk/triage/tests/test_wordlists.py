@@ -12,7 +12,7 @@ from commentdesk.triage.tests.conftest import LANGUAGE
 from commentdesk.triage.wordmatch import compile_term, find_terms
 
 WORDS = {"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"}
-TERMS = ["fuck", "ass", "spam", "씨발", "병신", "scam"]
+TERMS = ["fuck", "ass", "spam", "씨발", "병신", "scam", "시발", "개새끼", "идиот"]
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -37,6 +37,9 @@ def found(text: str) -> list[tuple[str, str]]:
         ("ㅆㅣ발", [("씨발", "ㅆㅣ발")]),  # spelled-out jamo
         ("병신아 꺼져", [("병신", "병신")]),  # particle attached
         ("이 병.신.들", [("병신", "병.신")]),
+        ("이 개 새끼야", [("개새끼", "개 새끼")]),  # inserted space, ending attached
+        ("и идиoт", [("идиот", "идиoт")]),  # the narrowest span: not the word "и" before it
+        ("spamm and more", [("spam", "spamm")]),  # widened to the word boundary
     ],
 )
 def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[str, str]]) -> None:
@@ -44,9 +47,12 @@ def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[st
     assert found(text) == expected
 
 
-@pytest.mark.parametrize("text", ["a classic class act", "as usual", "bass sound", "this hit me", "scampi", "병원 신관"])
+@pytest.mark.parametrize("text", ["a classic class act", "as usual", "bass sound", "this hit me", "scampi", "병원 신관",
+                                  "서울시 발표에 따르면", "시 발표에 따르면", "오후 3시 발표 예정"])
 def test_innocent_words_are_not_matched(text: str) -> None:
-    """Latin terms need word boundaries (no Scunthorpe problem); repeated letters must be there."""
+    """Latin terms need word boundaries (no Scunthorpe problem); repeated letters must be there; a
+    Korean term across a space does not take one syllable from the next word ("서울시 발표": the city's
+    announcement, not 시발)."""
     assert found(text) == []
 
 
