@@ -66,7 +66,8 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
 def categories(outcomes: dict[str, object], policy: TriagePolicy) -> list[str]:
     """The keys of ``REASONS`` that ``outcomes`` (:func:`~.pipeline.run_scorers`'s
     answer over a draft) point to: a banned term (``wording``), a blocked domain
-    or more links than the site allows (``links``), a classifier probability of at
+    or more links than the site allows or a URL shortener, whose target the reader
+    could give instead (``links``), a classifier probability of at
     least ``policy.nudge_above`` (``tone``). Skipped scorers point to nothing."""
     from commentdesk.triage.scorers.base import Result
 
@@ -76,7 +77,8 @@ def categories(outcomes: dict[str, object], policy: TriagePolicy) -> list[str]:
                                          for m in words.details.get("matches", [])):
         found.append("wording")
     links = outcomes.get("links")
-    if isinstance(links, Result) and ((links.score or 0.0) >= LINK_BLOCKED_AT or links.details.get("hold")):
+    if isinstance(links, Result) and ((links.score or 0.0) >= LINK_BLOCKED_AT or links.details.get("hold")
+                                      or links.details.get("shorteners")):
         found.append("links")
     model = outcomes.get("classifier")
     if isinstance(model, Result) and model.score is not None and model.score >= policy.nudge_above:

@@ -63,7 +63,7 @@ class LinkScorer(Scorer):
         sites = [c.comment.site_id for c, links in zip(contexts, found) if links]
         policies = link_policies(sites) if sites else {}
         return [self._one(links, policies[c.comment.site_id]) if links
-                else Result(score=0.0, details={"count": 0, "domains": [], "hold": False})
+                else Result(score=0.0, details={"count": 0, "domains": [], "hold": False, "shorteners": []})
                 for c, links in zip(contexts, found)]
 
     def _one(self, links: list[str], policy: LinkPolicy) -> Result:
@@ -77,4 +77,5 @@ class LinkScorer(Scorer):
         reasons += [f"URL shortener: {s}" for s in shorteners]
         value = (self.blocked_score if blocked else self.hold_score if hold
                  else self.shortener_score if shorteners else min(0.1 * len(links), 0.3))
-        return Result(score=value, reasons=reasons, details={"count": len(links), "domains": domains, "hold": hold})
+        return Result(score=value, reasons=reasons, details={"count": len(links), "domains": domains, "hold": hold,
+                                                             "shorteners": shorteners})

@@ -35,7 +35,8 @@ def test_a_plain_link_scores_low(site: Any, scorers: Any, make_comment: Any) -> 
     scorers(LINKS)
     score = pipeline.score_comment(make_comment("Source: https://stats.example.org/2026"))
     assert (score.scores["links"], score.reasons) == (0.1, [])
-    assert score.details["links"] == {"count": 1, "domains": ["stats.example.org"], "hold": False, "reasons": []}
+    assert score.details["links"] == {"count": 1, "domains": ["stats.example.org"], "hold": False, "shorteners": [],
+                                      "reasons": []}
 
 
 @pytest.mark.django_db

@@ -83,10 +83,11 @@ def test_guidelines_in_the_readers_language(nudging: Any, reader_client: Client)
         ("Read more at https://bad.example/x", ["links"]),
         ("a http://a.example b http://b.example c http://c.example", ["links"]),
         ("scam, see https://shop.bad.example", ["wording", "links"]),
+        ("check https://bit.ly/abc", ["links"]),
     ],
 )
 def test_links_nudge(nudging: Any, reader_client: Client, body: str, reasons: list[str]) -> None:
-    """A blocked domain (subdomains too) or more links than the site allows nudge with "links"."""
+    """A blocked domain (subdomains too), more links than the site allows, or a URL shortener nudge with "links"."""
     assert ask(reader_client, body).json() == {"nudge": True, "message": GUIDELINES, "reasons": reasons}
 
 
