@@ -7,10 +7,45 @@ from collections import defaultdict
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 
+# Words longer than this are shown cut, with "…".
+SHOWN_WORD = 30
+# Words of a comment searched for an n-gram's word (a long text's first ones).
+WORDS_SEARCHED = 5000
+
+
+def words_of(text: str, grams: list[str]) -> list[str]:
+    """For each n-gram of :func:`~commentdesk.triage.classifier.explain` (cut from
+    the prepared text: NFKC, case-folded, links as "http"), the first word of
+    ``text`` as written that holds it, without surrounding punctuation and cut to
+    ``SHOWN_WORD`` characters; the n-gram itself when no word holds it. Once each.
+
+    >>> words_of("What an IDIOT!!! Read https://x.example/a", ["idio", "http"])
+    ['IDIOT', 'https://x.example/a']
+    """
+    from commentdesk.triage.classifier import prepare_text
+
+    words = text.split()[:WORDS_SEARCHED]
+    # Prepared at once when that keeps the words apart as written (it nearly always does).
+    whole = prepare_text(" ".join(words)).split()
+    prepared = whole if len(whole) == len(words) else [prepare_text(word) for word in words]
+    shown: list[str] = []
+    for gram in grams:
+        found = gram
+        for word, ready in zip(words, prepared):
+            if gram in ready:
+                found = word.strip(".,;:!?¡¿\"'()[]{}«»“”‘’…·-") or word
+                break
+        if len(found) > SHOWN_WORD:
+            found = found[:SHOWN_WORD - 1] + "…"
+        if found not in shown:
+            shown.append(found)
+    return shown
+
+
 class ClassifierScorer(Scorer):
     """Score = the active classifier's probability (0..1) that the comment is
-    rejected; the reason names it and its strongest n-grams when it reaches
-    ``mention_at`` (option, default 0.5). A comment of a site without a trained
+    rejected; the reason names it and the words holding its strongest n-grams
+    (:func:`words_of`) when it reaches ``mention_at`` (option, default 0.5). A comment of a site without a trained
     model is skipped ("no classifier trained for this site": run ``commentdesk
     triage train``). Runs in the background by default (loading a model takes
     about a second, once per process); a batch is vectorised and scored with one
@@ -31,8 +66,8 @@ class ClassifierScorer(Scorer):
         from commentdesk.triage import classifier  # noqa: F401
 
     def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
-        """One Result per context: details {"ngrams": [strongest n-grams]};
-        ``model_version`` is set."""
+        """One Result per context: details {"ngrams": [strongest n-grams], "words":
+        [the words holding them]}; ``model_version`` is set."""
         # Imported here, not with the module: scikit-learn takes a second to import,
         # and every command's system check builds the scorers (triage.checks).
         from commentdesk.triage import classifier
@@ -48,9 +83,9 @@ class ClassifierScorer(Scorer):
             probabilities, grams = classifier.predict_explained(model, [contexts[i].text for i in rows],
                                                                 self.mention_at)
             for i, p, found in zip(rows, probabilities.tolist(), grams):
-                reasons = []
+                reasons, words = [], words_of(contexts[i].text, found) if found else []
                 if p >= self.mention_at:
-                    reasons.append(f"classifier {p:.2f}" + (f" ({', '.join(found)})" if found else ""))
-                out[i] = Result(score=round(p, 4), reasons=reasons, details={"ngrams": found},
+                    reasons.append(f"classifier {p:.2f}" + (f" ({', '.join(words)})" if words else ""))
+                out[i] = Result(score=round(p, 4), reasons=reasons, details={"ngrams": found, "words": words},
                                 model_version=version)
         return out

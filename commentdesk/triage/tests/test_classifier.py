@@ -47,14 +47,19 @@ def test_seed_sets_are_chosen_by_the_sites_languages(seed_dir: Path) -> None:
 
 
 def test_trained_model_scores_and_explains(site: Any, seed_dir: Path, scorers: Any, make_comment: Any) -> None:
-    """After training, a spammy comment scores high with its n-grams and the model version on the Score."""
+    """After training, a spammy comment scores high with its n-grams and the model version on the Score;
+    the reason names the words (as written) that hold the n-grams."""
     row = classifier.train_for_site(site, seed_dir)
     scorers(CLASSIFIER)
-    score = pipeline.score_comment(make_comment("buy cheap pills at pharma99.example casino bonus"))
+    text = "Buy CHEAP pills at pharma99.example, casino bonus!"
+    score = pipeline.score_comment(make_comment(text))
     assert score.scores["classifier"] > 0.8
     assert score.model_version == row.version
-    assert score.reasons[0].startswith("classifier 0.")
-    assert score.details["classifier"]["ngrams"]
+    details = score.details["classifier"]
+    assert details["ngrams"] and len(details["words"]) <= len(details["ngrams"])
+    assert all(word in text for word in details["words"])
+    assert score.reasons[0] == f"classifier {score.scores['classifier']:.2f} ({', '.join(details['words'])})"
+    assert all(any(gram in classifier.prepare_text(word) for word in details["words"]) for gram in details["ngrams"])
     fine = pipeline.score_comment(make_comment("The reporter explained the council budget vote well."))
     assert fine.scores["classifier"] < 0.3 and fine.reasons == []
 
