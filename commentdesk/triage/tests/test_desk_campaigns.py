@@ -182,3 +182,9 @@ def test_api_lists_campaigns_and_filters_the_queue(client: Client, site: Any, tw
     assert client.get("/api/v1/moderation/demo/queue?campaign=0", **auth).status_code in (400, 422)
     assert client.get("/api/v1/moderation/demo/campaigns?limit=0", **auth).status_code in (400, 422)
     assert client.get("/api/v1/moderation/demo/campaigns").status_code == 401
+
+
+@pytest.mark.parametrize("url", ["/desk/demo/", URL])
+def test_no_empty_toast_without_news(desk: Client, site: Any, url: str) -> None:
+    """The status region is empty (CSS :empty hides it) when there is nothing to say or undo."""
+    assert '<div id="desk-status" class="toast" role="status"></div>' in desk.get(url).content.decode()
