@@ -208,7 +208,8 @@ class Summary:
                          + ", ".join(self.parents_missing[:20])
                          + (f" and {more} more" if more > 0 else ""))
         if self.warnings:
-            parts.append("parser: " + "; ".join(self.warnings[:10])
+            parts.append("malformed XML the parser read past (what it held may be missing): "
+                         + "; ".join(self.warnings[:10])
                          + (f" and {len(self.warnings) - 10} more" if len(self.warnings) > 10 else ""))
         return " | ".join(parts)
 
