@@ -75,7 +75,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -171,19 +171,51 @@ def build_pipeline() -> Any:
 @dataclass
 class Examples:
     """Training rows: ``texts``, ``labels`` (1 reject, 0 approve), ``weights``
-    (per row, ≥ 0) and ``sources`` ({file or "decisions": rows})."""
+    (per row, ≥ 0), ``sources`` ({file or "decisions": rows}) and ``languages``
+    ({language code: rows}; rows of no known language are not counted)."""
 
     texts: list[str]
     labels: list[int]
     weights: list[float]
     sources: dict[str, int]
+    languages: dict[str, int] = field(default_factory=dict)
 
-    def extend(self, texts: list[str], labels: list[int], weight: float, source: str) -> None:
-        """Append rows from one source, all with ``weight``."""
+    def extend(self, texts: list[str], labels: list[int], weight: float, source: str,
+               languages: str | list[str] = "") -> None:
+        """Append rows from one source, all with ``weight``; ``languages``: the
+        language of them all, or one per row ("" unknown)."""
         self.texts += texts
         self.labels += labels
         self.weights += [weight] * len(texts)
         self.sources[source] = self.sources.get(source, 0) + len(texts)
+        for code in ([languages] * len(texts) if isinstance(languages, str) else languages):
+            if code := primary_language(code):
+                self.languages[code] = self.languages.get(code, 0) + 1
+
+
+def primary_language(code: str) -> str:
+    """The primary subtag of a language code, lower case (``"ko-KR"`` → ``"ko"``); "" stays ""."""
+    return code.split("-")[0].lower()
+
+
+# A model scores comments of a language it learned from at least this many rows
+# (seed data and decisions together), or from this share of all its rows (a small
+# model of one language); others are skipped (see known_languages).
+MIN_LANGUAGE_ROWS = 100
+MIN_LANGUAGE_SHARE = 0.2
+
+
+def known_languages(model: Any) -> set[str] | None:
+    """The languages (primary subtags) a model trained by :func:`fit` learned
+    enough of to score: at least ``MIN_LANGUAGE_ROWS`` training rows, or
+    ``MIN_LANGUAGE_SHARE`` of its rows. None when it cannot say (a model stored
+    before languages were counted, or trained from rows of unknown language, as
+    ``triage eval`` does): then it scores every comment."""
+    languages: dict[str, int] = getattr(model, "commentdesk_languages", None) or {}
+    if not languages:
+        return None
+    enough = min(MIN_LANGUAGE_ROWS, MIN_LANGUAGE_SHARE * getattr(model, "commentdesk_rows", 0))
+    return {code for code, n in languages.items() if n >= enough}
 
 
 def read_csv(path: Path | str) -> tuple[list[str], list[int]]:
@@ -222,18 +254,20 @@ def seed_examples(languages: list[str], data_dir: Path | None = None) -> Example
     language (:func:`dataset_language`) is one of ``languages``' primary subtags;
     every dataset when ``languages`` is empty. A missing folder gives no rows."""
     folder = Path(data_dir or settings.TRIAGE_DATA_DIR)
-    wanted = {code.split("-")[0].lower() for code in languages}
+    wanted = {primary_language(code) for code in languages}
     examples = Examples([], [], [], {})
     for path in sorted(folder.glob("*/train.csv")):
         texts, labels = read_csv(path)
-        if wanted and dataset_language(texts) not in wanted:
+        language = dataset_language(texts)
+        if wanted and language not in wanted:
             continue
-        examples.extend(texts, labels, 1.0, path.parent.name)
+        examples.extend(texts, labels, 1.0, path.parent.name, language)
     return examples
 
 
-def decision_examples(site: Any) -> tuple[list[str], list[int]]:
-    """The site's own decided comments: text and 1 (rejected/spam) or 0 (approved).
+def decision_examples(site: Any) -> tuple[list[str], list[int], list[str]]:
+    """The site's own decided comments: text, 1 (rejected/spam) or 0 (approved),
+    and the comment's detected language ("" when not detected).
 
     Taken from the audit log (``approve``/``reject``/``spam`` entries), the
     latest entry per comment, and only while the comment's status still agrees
@@ -246,17 +280,18 @@ def decision_examples(site: Any) -> tuple[list[str], list[int]]:
         AuditLogEntry.objects.filter(site=site, action__in=list(actions), comment__isnull=False)
         .exclude(actor__isnull=True, actor_name="triage")  # not its own automatic decisions (triage.retraining)
         .order_by("created_at", "id")
-        .values_list("comment_id", "action", "comment__status", "comment__body")
+        .values_list("comment_id", "action", "comment__status", "comment__body", "comment__language")
     )
-    for comment_id, action, status, body in entries.iterator():
-        latest[comment_id] = (action, status, body)
+    for comment_id, action, status, body, language in entries.iterator():
+        latest[comment_id] = (action, status, body, language)
     want = {"approve": "approved", "reject": "rejected", "spam": "spam"}
-    texts, labels = [], []
-    for action, status, body in latest.values():
+    texts, labels, languages = [], [], []
+    for action, status, body, language in latest.values():
         if status == want[action] and body.strip():
             texts.append(body)
             labels.append(actions[action])
-    return texts, labels
+            languages.append(language)
+    return texts, labels, languages
 
 
 def fit(examples: Examples) -> Any:
@@ -267,6 +302,8 @@ def fit(examples: Examples) -> Any:
     weights = np.array(examples.weights)
     model.fit(np.array(examples.texts, dtype=object), np.array(examples.labels),
               ratio__sample_weight=weights, linear__sample_weight=weights)
+    # Pickled with it, for known_languages.
+    model.commentdesk_languages, model.commentdesk_rows = dict(examples.languages), len(examples.texts)
     return model
 
 
@@ -278,8 +315,8 @@ def train_for_site(site: Any, data_dir: Path | None = None) -> Any:
     from commentdesk.triage.models import ClassifierModel
 
     examples = seed_examples(list(site.languages or []), data_dir)
-    texts, labels = decision_examples(site)
-    examples.extend(texts, labels, DECISION_WEIGHT, "decisions")
+    texts, labels, languages = decision_examples(site)
+    examples.extend(texts, labels, DECISION_WEIGHT, "decisions", languages)
     if not examples.texts:
         folder = Path(data_dir or settings.TRIAGE_DATA_DIR)
         raise ValueError(f"nothing to learn from: no {folder}/*/train.csv in the site's languages "
@@ -293,7 +330,7 @@ def train_for_site(site: Any, data_dir: Path | None = None) -> Any:
     version = f"{site.slug[:12]}-{now:%Y%m%d%H%M%S}-{hashlib.sha256(blob).hexdigest()[:6]}{secrets.token_hex(3)}"
     row = ClassifierModel(site=site, version=version[:40], created_at=now, blob=blob,
                           trained_on={"sources": examples.sources, "rows": len(examples.texts),
-                                      "positives": int(sum(examples.labels))})
+                                      "positives": int(sum(examples.labels)), "languages": examples.languages})
     ClassifierModel.objects.filter(site=site, is_active=True).update(is_active=False)
     row.save()
     return row

@@ -45,9 +45,12 @@ def words_of(text: str, grams: list[str]) -> list[str]:
 class ClassifierScorer(Scorer):
     """Score = the active classifier's probability (0..1) that the comment is
     rejected; the reason names it and the words holding its strongest n-grams
-    (:func:`words_of`) when it reaches ``mention_at`` (option, default 0.5). A comment of a site without a trained
-    model is skipped ("no classifier trained for this site": run ``commentdesk
-    triage train``). Runs in the background by default (loading a model takes
+    (:func:`words_of`) when it reaches ``mention_at`` (option, default 0.5). A
+    comment of a site without a trained model is skipped ("no classifier trained
+    for this site": run ``commentdesk triage train``), and so is a comment in a
+    language the model did not learn enough of
+    (:func:`~commentdesk.triage.classifier.known_languages`; its probability
+    there would be noise). Runs in the background by default (loading a model takes
     about a second, once per process); a batch is vectorised and scored with one
     call per model.
     """
@@ -80,6 +83,16 @@ class ClassifierScorer(Scorer):
                 by_version[version].append(i)
         for version, rows in by_version.items():
             model = classifier.load_version(version)
+            if (known := classifier.known_languages(model)) is not None:
+                unlearned = {i for i in rows if (code := classifier.primary_language(contexts[i].language))
+                             and code not in known}
+                for i in unlearned:
+                    out[i] = Skip(f"the classifier has not learned {classifier.primary_language(contexts[i].language)} "
+                                  f"comments yet (it knows {', '.join(sorted(known)) or 'no language'}); "
+                                  "decisions teach it")
+                rows = [i for i in rows if i not in unlearned]
+            if not rows:
+                continue
             probabilities, grams = classifier.predict_explained(model, [contexts[i].text for i in rows],
                                                                 self.mention_at)
             for i, p, found in zip(rows, probabilities.tolist(), grams):

@@ -81,7 +81,7 @@ def test_site_decisions_are_training_examples(site: Any, publish: Any, make_comm
     publish(spam, action="spam", reason="spam")
     publish(restored, action="reject", reason="spam")
     publish(restored, action="restore")
-    texts, labels = classifier.decision_examples(site)
+    texts, labels, _languages = classifier.decision_examples(site)
     assert sorted(zip(texts, labels)) == [("text 0", 0), ("text 1", 1), ("text 2", 1)]
 
 
@@ -155,3 +155,32 @@ def test_explain_ignores_texts_without_ngrams(site: Any, seed_dir: Path) -> None
     """Empty text: no n-grams to name."""
     _version, model = classifier.active_model(site) or (None, classifier.fit(classifier.seed_examples([], seed_dir)))
     assert classifier.explain(model, "") == []
+
+
+def test_comments_in_a_language_the_model_did_not_learn_are_skipped(
+        site: Any, seed_dir: Path, scorers: Any, make_comment: Any) -> None:
+    """Trained on English and Korean, the model scores those; a Russian comment is skipped with the
+    reason (a probability there would be noise), and the languages are kept with the version."""
+    row = classifier.train_for_site(site, seed_dir)
+    assert row.trained_on["languages"] == {"en": 60, "ko": 40}
+    scorers(CLASSIFIER)
+    russian = pipeline.score_comment(make_comment("Купите дешёвые таблетки прямо сейчас", language="ru"))
+    assert russian.skipped == {"classifier": "the classifier has not learned ru comments yet (it knows en, ko); "
+                                             "decisions teach it"}
+    assert "classifier" not in russian.scores or russian.scores["classifier"] is None
+    english = pipeline.score_comment(make_comment("buy cheap pills at pharma99.example", language="en-GB"))
+    assert english.skipped == {} and english.scores["classifier"] > 0.5
+
+
+def test_known_languages_need_enough_rows() -> None:
+    """100 rows of a language, or a fifth of a small model's rows; unknown for a model that cannot say."""
+    def model(languages: dict[str, int], rows: int) -> Any:
+        texts = [f"{kind} text {i}" for kind in ("spam", "ham") for i in range(rows // 2)]
+        examples = classifier.Examples(texts, [1] * (rows // 2) + [0] * (rows // 2), [1.0] * rows, {})
+        examples.languages.update(languages)
+        return classifier.fit(examples)
+
+    assert classifier.known_languages(model({"en": 500, "ru": 30}, 530)) == {"en"}
+    assert classifier.known_languages(model({"en": 50, "ko": 10, "ru": 3}, 60)) == {"en"}
+    assert classifier.known_languages(model({}, 40)) is None  # triage eval: rows of unknown language
+    assert classifier.known_languages(object()) is None  # a model stored before languages were counted

@@ -173,10 +173,11 @@ def test_bad_input_never_crashes_the_default_scorers(site: Any, make_comment: An
     (a classifier trained, a word list and a link policy in place) without one failing."""
     from commentdesk.triage import classifier
     from commentdesk.triage.models import TriagePolicy, WordList
-    from commentdesk.triage.tests.test_classifier import HAM, SPAM, write_csv
+    from commentdesk.triage.tests.test_classifier import HAM, KO_BAD, KO_OK, SPAM, write_csv
 
     write_csv(tmp_path / "seed" / "train.csv", [(t, 1) for t in SPAM] + [(t, 0) for t in HAM])
-    classifier.train_for_site(site, tmp_path)
+    write_csv(tmp_path / "ko_seed" / "train.csv", [(t, 1) for t in KO_BAD] + [(t, 0) for t in KO_OK])
+    classifier.train_for_site(site, tmp_path)  # both of the site's languages: every body is scored
     WordList.objects.create(site=site, kind="banned", terms="spam\n씨발\nzzz")
     TriagePolicy.objects.create(site=site, blocked_domains="bit.ly")
     comment = make_comment("placeholder")

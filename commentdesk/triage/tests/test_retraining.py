@@ -115,7 +115,7 @@ def test_triage_decisions_are_not_training_examples(site: Any, make_comment: Any
     """Only people's decisions teach the classifier."""
     publish(make_comment("by a person"))
     decide(site, [make_comment("by triage").public_id], "reject", TRIAGE, reason="spam")
-    assert classifier.decision_examples(site) == (["by a person"], [0])
+    assert classifier.decision_examples(site)[:2] == (["by a person"], [0])
 
 
 def test_purge_forgets_old_fingerprints_keeps_comments_and_scores(
