@@ -90,6 +90,7 @@ def test_without_a_model_the_classifier_is_skipped(scorers: Any, make_comment: A
     scorers(CLASSIFIER)
     score = pipeline.score_comment(make_comment())
     assert score.skipped == {"classifier": "no classifier trained for this site"}
+    assert score.to_dict()["reasons"] == ["classifier skipped: no classifier trained for this site"]  # the desk shows it
 
 
 def test_training_with_one_label_is_refused(site: Any, tmp_path: Path) -> None:
