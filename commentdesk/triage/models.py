@@ -74,9 +74,8 @@ class Score(models.Model):
 
     def to_dict(self) -> TriageDict:
         """The queue item's ``triage`` field; a not-scored state leads the reasons,
-        each skipped scorer follows them ("classifier skipped: <why>"), and a
-        partial state ends them with "background scorers still queued"."""
-        reasons = list(self.reasons) + [f"{name} skipped: {why}" for name, why in sorted(self.skipped.items())]
+        a partial one ends them with "background scorers still queued"."""
+        reasons = list(self.reasons)
         if self.state == self.State.NOT_SCORED:
             reasons.insert(0, self.summary)
         elif self.state == self.State.PARTIAL:
