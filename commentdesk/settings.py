@@ -209,6 +209,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # The request size limit of the API (bytes): API.md answers 413 above it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# Form fields in one request: a desk decision on the most comments at once
+# (moderation.decisions.MAX_BULK, 500) sends two per comment (its id and the
+# version seen) and a few more; Django's default of 1000 refused it.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1100
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

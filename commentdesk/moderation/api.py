@@ -174,8 +174,8 @@ def queue(
 
 class CampaignOut(Schema):
     id: int
-    size: int = Field(description="members so far, any status")
-    sample: str = Field(description="the first member's text (at most 500 characters)")
+    size: int = Field(description="members now, any status")
+    sample: str = Field(description="the text of its oldest pending comment the moderator may see")
     pending: int = Field(description="members waiting in the pending queue (the moderator's languages)")
     threads: int
     commenters: int
@@ -196,7 +196,7 @@ def campaigns(request: HttpRequest, site: str, limit: int = Query(50, ge=1, le=5
     obj = site_for_moderator(request.user, site)
     rows = pending_campaigns(obj, allowed_languages(request.user, obj), limit=limit)
     return json({"campaigns": [
-        {"id": r.campaign.pk, "size": r.campaign.size, "sample": r.campaign.sample, "pending": r.pending,
+        {"id": r.campaign.pk, "size": r.size, "sample": r.sample, "pending": r.pending,
          "threads": r.threads, "commenters": r.commenters, "first_pending_at": rfc3339(r.first),
          "last_pending_at": rfc3339(r.last)} for r in rows]})
 

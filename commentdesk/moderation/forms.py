@@ -129,7 +129,8 @@ class UndoForm(forms.Form):
 
     def clean_entry_ids(self) -> list[int]:
         raw = [i for i in self.data.getlist("entry_ids") if i]
-        if not raw or len(raw) > MAX_BULK or not all(i.isdigit() for i in raw):
+        # ASCII digits only (str.isdigit takes "²"), within a 64-bit id.
+        if not raw or len(raw) > MAX_BULK or not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in raw):
             raise forms.ValidationError(_("Nothing to undo."))
         return [int(i) for i in raw]
 

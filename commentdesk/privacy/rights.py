@@ -61,7 +61,7 @@ from commentdesk.lib.errors import Invalid, NotFound
 from commentdesk.moderation.decisions import refresh_after_commit
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
 from commentdesk.sites.models import Site
-from commentdesk.triage.models import Campaign, Fingerprint, Score
+from commentdesk.triage.models import Fingerprint, Score
 
 MODES = ("anonymise", "delete")
 
@@ -274,19 +274,6 @@ def plan_erasure(commenter: Commenter, mode: str) -> ErasurePlan:
     return plan
 
 
-def _forget_campaign_samples(comment_ids: list[int]) -> None:
-    """A triage campaign's ``sample`` is its first member's text: when that member
-    is being removed, take another member's text instead, or none."""
-    members = Fingerprint.objects.filter(comment_id__in=comment_ids, campaign__isnull=False)
-    for fp in members.select_related("campaign", "comment"):
-        campaign = fp.campaign
-        if campaign is None or campaign.sample != fp.comment.body[:500]:
-            continue
-        other = (Fingerprint.objects.filter(campaign=campaign).exclude(comment_id__in=comment_ids)
-                 .select_related("comment").order_by("created_at", "id").first())
-        Campaign.objects.filter(pk=campaign.pk).update(sample=other.comment.body[:500] if other else "")
-
-
 def erase(commenter: Commenter, mode: str, operator: str = "system", now: datetime | None = None) -> ErasurePlan:
     """Erase ``commenter`` in ``mode`` (see the module's docstring) in one
     transaction, record one ``erase`` audit-log entry (by ``operator``; the
@@ -297,8 +284,6 @@ def erase(commenter: Commenter, mode: str, operator: str = "system", now: dateti
     with transaction.atomic():
         locked = Commenter.objects.select_for_update().select_related("site").get(pk=commenter.pk)
         plan = plan_erasure(locked, mode)
-        removed = plan.tombstones + plan.deleted
-        _forget_campaign_samples(removed)
         # Tombstones: the row keeps its place in the thread, nothing else.
         CommentRevision.objects.filter(comment_id__in=plan.tombstones).delete()
         Flag.objects.filter(comment_id__in=plan.tombstones).delete()

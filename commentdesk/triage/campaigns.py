@@ -238,17 +238,12 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
 
 def _store_campaigns(created: dict[int, dict[str, Any]]) -> dict[int, int]:
     """Store the campaigns :func:`record_many` made (temporary id → site, first
-    member, time) with their first member's text as sample; {temporary id: id}."""
+    member, time); {temporary id: id}."""
     from commentdesk.triage.models import Campaign
 
     if not created:
         return {}
-    samples: dict[int, str] = {}
-    firsts = [info["first"] for info in created.values()]
-    for chunk in chunks(Comment, firsts):
-        samples.update(Comment.objects.filter(pk__any=chunk).values_list("pk", "body"))
-    rows = [Campaign(site_id=info["site_id"], sample=(samples.get(info["first"]) or "")[:500],
-                     created_at=info["created_at"]) for info in created.values()]
+    rows = [Campaign(site_id=info["site_id"], created_at=info["created_at"]) for info in created.values()]
     Campaign.objects.bulk_create(rows, batch_size=CHUNK)
     return {temp: row.pk for temp, row in zip(created, rows)}
 
@@ -316,34 +311,44 @@ def describe(found: Found, window: timedelta) -> dict[str, Any]:
 
 @dataclass
 class PendingCampaign:
-    """A campaign as the desk's campaign page lists it: the campaign, and of its
-    pending members the moderator may see, how many (``pending``), across how
-    many threads and commenters, and the first and last one's ``created_at``."""
+    """A campaign as the desk's campaign page lists it: the campaign, its members
+    now (``size``, any status), and of its pending members the moderator may
+    see: how many (``pending``), across how many threads and commenters, the
+    first and last one's ``created_at``, and the text of one (``sample``, the
+    oldest stored, as it reads now)."""
 
     campaign: Any  # triage.models.Campaign
+    size: int
     pending: int
     threads: int
     commenters: int
     first: datetime
     last: datetime
+    sample: str
 
 
 def pending_campaigns(site: Any, languages: list[str] | None = None, limit: int = 50) -> list[PendingCampaign]:
     """The campaigns of ``site`` with comments waiting in its pending queue, the
     most pending first (then the latest), at most ``limit``. ``languages``: the
-    moderator's language desk, as in the queue (None = every language). Two
-    queries: the pending members grouped by campaign, then those campaigns."""
+    moderator's language desk, as in the queue (None = every language): the
+    counts and the sample are of the comments they may see. Four queries: the
+    pending members grouped by campaign, those campaigns, their sizes, the samples."""
     from commentdesk.moderation.queues import QueueFilter, queue_queryset
-    from commentdesk.triage.models import Campaign
+    from commentdesk.triage.models import Campaign, Fingerprint
 
+    key = "triage_fingerprint__campaign_id"
     rows = list(queue_queryset(site, QueueFilter(status="pending", languages=languages))
                 .filter(triage_fingerprint__campaign__isnull=False)
-                .values("triage_fingerprint__campaign_id")
+                .values(key)
                 .annotate(pending=models.Count("id"), threads=models.Count("thread_id", distinct=True),
                           commenters=models.Count("commenter_id", distinct=True),
-                          first=models.Min("created_at"), last=models.Max("created_at"))
-                .order_by("-pending", "-last", "triage_fingerprint__campaign_id")[:limit])
-    campaigns = Campaign.objects.in_bulk([r["triage_fingerprint__campaign_id"] for r in rows])
-    return [PendingCampaign(campaigns[r["triage_fingerprint__campaign_id"]], r["pending"], r["threads"],
-                            r["commenters"], r["first"], r["last"])
-            for r in rows if r["triage_fingerprint__campaign_id"] in campaigns]
+                          first=models.Min("created_at"), last=models.Max("created_at"), oldest=models.Min("id"))
+                .order_by("-pending", "-last", key)[:limit])
+    ids = [r[key] for r in rows]
+    campaigns = Campaign.objects.in_bulk(ids)
+    sizes = dict(Fingerprint.objects.filter(campaign_id__in=ids).values_list("campaign_id")
+                 .annotate(n=models.Count("id")).values_list("campaign_id", "n"))
+    samples = dict(Comment.objects.filter(pk__in=[r["oldest"] for r in rows]).values_list("pk", "body"))
+    return [PendingCampaign(campaigns[r[key]], sizes.get(r[key], 0), r["pending"], r["threads"], r["commenters"],
+                            r["first"], r["last"], samples.get(r["oldest"], ""))
+            for r in rows if r[key] in campaigns]

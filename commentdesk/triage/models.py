@@ -248,14 +248,15 @@ class TriagePolicy(models.Model):
 class Campaign(models.Model):
     """A cluster of near-duplicate comments of one site (MinHash LSH; see
     :mod:`commentdesk.triage.campaigns`), for the desk to show and decide in
-    bulk. ``size``: members so far; ``sample``: the first member's text (≤ 500
-    characters). Members are the comments whose Fingerprint points here."""
+    bulk. ``size``: members when it last grew (members erased since still
+    count). Members are the comments whose Fingerprint points here. It keeps
+    no text of its own: the desk shows a member's current text, so that an
+    author's edit, a moderator's edit or an erasure leaves nothing behind."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     size = models.PositiveIntegerField(default=0)
-    sample = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["site", "updated_at"], name="triage_campaign_recent")]

@@ -419,6 +419,13 @@ def test_a_decision_offers_undo_which_restores_the_comment(desk: Client, site: S
     assert AuditLogEntry.objects.filter(action="undo").count() == 2
 
 
+@pytest.mark.parametrize("entry_id", ["²", "٣", "9" * 5000, "-1", "1.5", ""])
+def test_undo_refuses_what_is_not_an_entry_id(desk: Client, site: Site, entry_id: str) -> None:
+    """Superscript and other non-ASCII digits, a huge number, signs: "Nothing to undo.", not a 500."""
+    response = desk.post("/desk/demo/undo/", {"entry_ids": [entry_id]}, follow=True)
+    assert response.status_code == 200 and "Nothing to undo." in alert_messages(response)
+
+
 def test_undo_refuses_entries_of_another_site_and_changes_nothing(
     desk: Client, site: Site, other_site: Site, other_moderator: User
 ) -> None:

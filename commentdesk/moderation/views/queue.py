@@ -43,7 +43,6 @@ from commentdesk.moderation.permissions import allowed_languages, moderated_site
 from commentdesk.moderation.queues import STATUSES, QueueFilter, queue_counts, queue_page, queue_queryset
 from commentdesk.moderation.views.base import back_url, desk_view, error_text, page
 from commentdesk.sites.models import Site
-from commentdesk.triage.models import Campaign
 from commentdesk.triage.nudge import choices_for as nudge_choices
 
 # Comments drawn per page: what a moderator reads before desk.js appends the next ones.
@@ -195,7 +194,7 @@ def queue(request: HttpRequest, site: Site) -> HttpResponse:
             "here": request.get_full_path(),
             "undo": undo,
             "page_size": PAGE_SIZE,
-            "campaign": Campaign.objects.filter(site=site, pk=filters.campaign).first() if filters.campaign else None,
+            "campaign": filters.campaign,
             "campaigns_url": reverse("desk:campaigns", args=[site.slug]),
         },
     )

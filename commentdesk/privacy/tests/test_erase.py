@@ -232,25 +232,6 @@ def test_ban_notes_go_and_a_banned_commenter_is_pointed_out(talk: dict[str, Any]
     assert list(Ban.objects.filter(commenter=talk["ann"]).values_list("reason", "note")) == [("spam", "")]
 
 
-def test_a_triage_campaign_forgets_the_sample_text_of_a_deleted_member(site: Site) -> None:
-    """A campaign's sample is its first member's text: erasing that member takes another's, or none."""
-    from django.utils import timezone
-
-    from commentdesk.triage.models import Campaign, Fingerprint
-
-    mine = CommentFactory(thread__site=site, commenter__site=site, commenter__email="ann@example.org",
-                          body="Vote for me, call 555-0100")
-    theirs = CommentFactory(thread__site=site, body="Vote for me, call 555-0199")
-    alone = CommentFactory(thread__site=site, commenter=mine.commenter, body="Mine alone")
-    shared = Campaign.objects.create(site=site, sample=mine.body, size=2)
-    single = Campaign.objects.create(site=site, sample=alone.body, size=1)
-    for c, campaign in ((mine, shared), (theirs, shared), (alone, single)):
-        Fingerprint.objects.create(comment=c, site=site, created_at=timezone.now(), signature=b"", campaign=campaign)
-    erase("ann@example.org", "--mode", "delete")
-    assert Campaign.objects.get(pk=shared.pk).sample == theirs.body
-    assert Campaign.objects.get(pk=single.pk).sample == ""
-
-
 def test_the_desk_shows_the_erased_record_without_personal_data(talk: dict[str, Any], desk: Any) -> None:
     """Moderators see "former commenter" and how many comments were removed, nothing of who it was."""
     import lxml.html

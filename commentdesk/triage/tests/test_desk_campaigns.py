@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment
-from commentdesk.comments.tests.factories import CommentFactory, ThreadFactory
+from commentdesk.comments.tests.factories import CommenterFactory, CommentFactory, ThreadFactory
 from commentdesk.moderation.models import AuditLogEntry, Membership
 from commentdesk.moderation.tests.test_desk_queue import alert_messages, item, item_ids, status_messages, tree
 from commentdesk.triage import pipeline
@@ -188,3 +188,51 @@ def test_api_lists_campaigns_and_filters_the_queue(client: Client, site: Any, tw
 def test_no_empty_toast_without_news(desk: Client, site: Any, url: str) -> None:
     """The status region is empty (CSS :empty hides it) when there is nothing to say or undo."""
     assert '<div id="desk-status" class="toast" role="status"></div>' in desk.get(url).content.decode()
+
+
+def test_a_campaign_of_more_than_500_pending_decides_its_oldest_500(desk: Client, site: Any) -> None:
+    """The confirmation carries 500 ids and versions (over Django's default field limit) and decides
+    them; the newest one stays pending for the next decision."""
+    from commentdesk.triage.models import Fingerprint
+
+    thread, commenter = ThreadFactory(site=site), CommenterFactory(site=site)
+    start = timezone.now() - timedelta(hours=1)
+    comments = Comment.objects.bulk_create([
+        Comment(site=site, thread=thread, commenter=commenter, body=f"Buy now {i}", created_at=start + timedelta(seconds=i),
+                public_id=f"c_bulk{i:012d}") for i in range(501)])
+    campaign = Campaign.objects.create(site=site, size=501)
+    Fingerprint.objects.bulk_create([Fingerprint(comment=c, site=site, created_at=c.created_at, signature=b"",
+                                                 campaign=campaign) for c in comments])
+    page = tree(desk.post(f"/desk/demo/campaigns/{campaign.pk}/decide/", {"action": "spam", "reason": "spam"}))
+    form = page.xpath("//form[contains(@class, 'confirm')]")[0]
+    data: dict[str, list[str]] = {}
+    for field in form.xpath(".//input[@name]"):
+        data.setdefault(field.get("name"), []).append(field.get("value"))
+    assert len(data["comment_ids"]) == 500 and len(data["versions"]) == 500
+    response = desk.post(form.get("action"), data, follow=True)
+    assert "Marked 500 comments as spam (spam)." in status_messages(response)
+    assert list(Comment.objects.filter(status="pending").values_list("public_id", flat=True)) == ["c_bulk000000000500"]
+
+
+def test_campaigns_keep_no_text_of_their_own(client: Client, desk: Client, site: Any, two_campaigns: Any,
+                                            moderator_token: str) -> None:
+    """The sample is a pending member's text as it reads now: an edit shows, an erased member leaves
+    nothing behind, a language desk sees its languages' texts only, and the queue names a campaign by number."""
+    from commentdesk.privacy.rights import erase
+
+    english, korean = two_campaigns
+    auth = {"HTTP_AUTHORIZATION": f"Token {moderator_token}"}
+    Comment.objects.filter(pk=english[0].pk).update(body="Edited: call me at 555-0100, the minister lied again!")
+    samples = {c["pending"]: c["sample"] for c in client.get("/api/v1/moderation/demo/campaigns", **auth).json()["campaigns"]}
+    assert samples[4].startswith("Edited: call me")
+    erase(english[0].commenter, "delete")
+    body = client.get("/api/v1/moderation/demo/campaigns", **auth).json()
+    assert "555-0100" not in str(body) and "555-0100" not in desk.get(URL).content.decode()
+    assert [(c["pending"], c["size"]) for c in body["campaigns"]] == [(3, 3), (3, 3)]
+    user = User.objects.create_user("kim")
+    Membership.objects.create(user=user, site=site, languages=["ko"])
+    kim = Client()
+    kim.force_login(user)
+    english_campaign = Campaign.objects.get(members__comment=english[1])
+    page = kim.get(URL).content.decode() + kim.get(f"/desk/demo/?campaign={english_campaign.pk}").content.decode()
+    assert "minister" not in page and "이 기사는" in page

@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 def test_insert_many_stores_every_row_as_the_orm_would(site: Site) -> None:
     """Seven rows: all stored, times and text (quotes, Korean) intact."""
     now = timezone.now()
-    rows.insert_many(Campaign, ["site", "created_at", "updated_at", "size", "sample"],
-                     [(site.pk, now, now, n, f"sample {n} 한국어 \"it's\" {{}}") for n in range(7)])
-    stored = list(Campaign.objects.order_by("size").values_list("size", "sample", "created_at"))
-    assert stored == [(n, f"sample {n} 한국어 \"it's\" {{}}", now) for n in range(7)]
+    rows.insert_many(WordList, ["site", "language", "kind", "terms", "updated_at"],
+                     [(site.pk, f"l{n}", "banned", f"terms {n} 한국어 \"it's\" {{}}", now) for n in range(7)])
+    stored = list(WordList.objects.order_by("language").values_list("language", "terms", "updated_at"))
+    assert stored == [(f"l{n}", f"terms {n} 한국어 \"it's\" {{}}", now) for n in range(7)]
 
 
 def test_insert_many_skips_or_raises_on_conflicts(site: Site) -> None:
@@ -56,29 +56,30 @@ def test_insert_many_takes_nulls_json_and_ints_of_float_fields(site: Site) -> No
 def test_update_many_sets_fields(site: Site) -> None:
     now = timezone.now()
     later = now + timezone.timedelta(minutes=5)
-    first, second = (Campaign.objects.create(site=site, size=n, sample="s", created_at=now, updated_at=now)
-                     for n in (3, 10))
+    first, second = (Campaign.objects.create(site=site, size=n, created_at=now, updated_at=now) for n in (3, 10))
     rows.update_many(Campaign, ["size", "updated_at"], [(5, later, first.pk), (10, now, second.pk)])
-    rows.update_many(Campaign, ["sample"], [("new 'one'", first.pk)])
     first.refresh_from_db()
     second.refresh_from_db()
-    assert (first.size, first.updated_at, first.sample) == (5, later, "new 'one'")
-    assert (second.size, second.updated_at, second.sample) == (10, now, "s")
+    assert (first.size, first.updated_at) == (5, later)
+    assert (second.size, second.updated_at) == (10, now)
+    words = WordList.objects.create(site=site, language="en", kind="banned", terms="s")
+    rows.update_many(WordList, ["terms"], [("new 'one'", words.pk)])
+    words.refresh_from_db()
+    assert words.terms == "new 'one'"
 
 
 def test_any_lookup_matches_in(site: Site) -> None:
     """``__any`` returns what ``__in`` returns: many values (more than one chunk),
     None ignored, a foreign key, an empty list giving nothing."""
     now = timezone.now()
-    made = [Campaign.objects.create(site=site, size=n, sample=f"s{n}", created_at=now, updated_at=now)
-            for n in range(5)]
+    made = [Campaign.objects.create(site=site, size=n, created_at=now, updated_at=now) for n in range(5)]
     wanted = [c.pk for c in made[:3]] + list(range(10**6, 10**6 + rows.CHUNK + 10)) + [None]
     found = []
     for chunk in rows.chunks(Campaign, wanted):
         found += Campaign.objects.filter(pk__any=chunk).values_list("pk", flat=True)
     assert sorted(found) == [c.pk for c in made[:3]]
     assert Campaign.objects.filter(site_id__any=[site.pk]).count() == 5
-    assert Campaign.objects.filter(site__any=[site.pk], sample__any=["s1", "s4"]).count() == 2
+    assert Campaign.objects.filter(site__any=[site.pk], size__any=[1, 4]).count() == 2
     assert list(Campaign.objects.filter(pk__any=[])) == []
 
 
@@ -88,12 +89,13 @@ def test_any_lookup_takes_texts_times_and_64_bit_keys(site: Site) -> None:
     from commentdesk.triage.models import FingerprintBand
 
     now = timezone.now()
-    samples = ["한국어 \"q\" 'x'", "emoji 😀 \\ back", "plain"]
-    made = [Campaign.objects.create(site=site, size=1, sample=s, created_at=now + timezone.timedelta(seconds=i),
-                                    updated_at=now) for i, s in enumerate(samples)]
-    assert Campaign.objects.filter(sample__any=samples[:2] + ["missing"]).count() == 2
-    assert set(Campaign.objects.filter(created_at__any=[made[0].created_at, made[2].created_at])
-               .values_list("sample", flat=True)) == {samples[0], samples[2]}
+    texts = ["한국어 \"q\" 'x'", "emoji 😀 \\ back", "plain"]
+    made = [WordList.objects.create(site=site, language=f"l{i}", kind="banned", terms=t) for i, t in enumerate(texts)]
+    for i, words in enumerate(made):  # updated_at is auto_now: set apart afterwards
+        WordList.objects.filter(pk=words.pk).update(updated_at=now + timezone.timedelta(seconds=i))
+    assert WordList.objects.filter(terms__any=texts[:2] + ["missing"]).count() == 2
+    assert set(WordList.objects.filter(updated_at__any=[now, now + timezone.timedelta(seconds=2)])
+               .values_list("terms", flat=True)) == {texts[0], texts[2]}
     keys = [-(2**63), 2**63 - 1, 12345]
     FingerprintBand.objects.bulk_create([FingerprintBand(fingerprint_id=1, site=site, key=k, created_at=now)
                                          for k in keys])
@@ -102,6 +104,6 @@ def test_any_lookup_takes_texts_times_and_64_bit_keys(site: Site) -> None:
     with pytest.raises((OverflowError, DataError)):
         list(FingerprintBand.objects.filter(key__any=[-(2**63) - 1]))
     if connection.vendor == "sqlite":  # PostgreSQL stores no NUL in text
-        nul = Campaign.objects.create(site=site, size=1, sample="a\x00b", created_at=now, updated_at=now)
-        found = set(Campaign.objects.filter(sample__any=["a\x00b", "plain"]).values_list("pk", flat=True))
+        nul = WordList.objects.create(site=site, language="nul", kind="banned", terms="a\x00b")
+        found = set(WordList.objects.filter(terms__any=["a\x00b", "plain"]).values_list("pk", flat=True))
         assert found == {made[2].pk, nul.pk}  # json_each would end the text at NUL
