@@ -70,11 +70,10 @@ import html
 import io
 import re
 import secrets
-import sys
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,23 +217,47 @@ def known_languages(model: Any) -> set[str] | None:
     return {code for code, n in languages.items() if n >= enough}
 
 
+# The longest physical line read from a CSV (characters): a file without line
+# breaks (a binary file, /dev/zero) is refused instead of filling the memory.
+MAX_CSV_LINE = 1_000_000
+
+
 def read_csv(path: Path | str) -> tuple[list[str], list[int]]:
-    """``(texts, labels)`` from a CSV with columns ``text`` and ``label`` (0/1; other
-    columns are ignored). Rows with an empty text or a label other than 0/1 are
-    skipped. Raises ``ValueError`` when a column is missing, ``OSError`` when
-    the file cannot be read."""
-    csv.field_size_limit(sys.maxsize)
+    """``(texts, labels)`` from a UTF-8 CSV (a byte-order mark is allowed) with
+    columns ``text`` and ``label`` (0/1; other columns are ignored). Rows with an
+    empty text or a label other than 0/1 are skipped. Raises ``ValueError``
+    (naming the file) when a column is missing, when rows exist but none has a
+    text and a label of 0 or 1, when the file is not UTF-8 or has a line longer
+    than ``MAX_CSV_LINE`` characters; ``OSError`` when it cannot be read."""
+    csv.field_size_limit(MAX_CSV_LINE)
     texts: list[str] = []
     labels: list[int] = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: needs the columns text and label")
-        for row in reader:
-            text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
-            if text and label in ("0", "1"):
-                texts.append(text)
-                labels.append(int(label))
+    skipped = 0
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+
+        def lines() -> Iterator[str]:
+            while line := fh.readline(MAX_CSV_LINE + 1):
+                if len(line) > MAX_CSV_LINE:
+                    raise ValueError(f"{path}: a line is longer than {MAX_CSV_LINE:,} characters; is it a CSV file?")
+                yield line
+
+        try:
+            reader = csv.DictReader(lines())
+            if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
+                raise ValueError(f"{path}: needs the columns text and label")
+            for row in reader:
+                text, label = (row.get("text") or "").strip(), (row.get("label") or "").strip()
+                if text and label in ("0", "1"):
+                    texts.append(text)
+                    labels.append(int(label))
+                else:
+                    skipped += 1
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        except csv.Error as exc:
+            raise ValueError(f"{path}: not a readable CSV file ({exc})") from exc
+    if skipped and not texts:
+        raise ValueError(f"{path}: none of its {skipped:,} rows has a text and a label of 0 or 1")
     return texts, labels
 
 

@@ -152,6 +152,32 @@ def test_eval_refuses_bad_arguments(args: list[str], message: str) -> None:
         call_command("triage", "eval", *args, stdout=io.StringIO())
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"id,text,label\n1,spam,yes\n2,ham,no\n", "none of its 2 rows has a text and a label of 0 or 1"),
+        (b"id,text,label\n1,\xff\xfe bad,1\n", "not UTF-8 text"),
+        ("text,label\n".encode("utf-16"), "not UTF-8 text"),
+        (b"x" * (classifier.MAX_CSV_LINE + 10), "a line is longer than 1,000,000 characters"),
+        (b"\x00\x01\x02" * 10, "needs the columns text and label"),
+    ],
+)
+def test_read_csv_refuses_what_is_not_a_labelled_csv_naming_the_file(tmp_path: Path, content: bytes,
+                                                                     message: str) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as refused:
+        classifier.read_csv(path)
+    assert "odd.csv" in str(refused.value)
+
+
+def test_read_csv_takes_a_byte_order_mark(tmp_path: Path) -> None:
+    """Excel's "CSV UTF-8" starts with a byte-order mark: the columns are still found."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffid,text,label\n1,좋은 기사,0\n2,buy pills,1\n".encode())
+    assert classifier.read_csv(path) == (["좋은 기사", "buy pills"], [0, 1])
+
+
 def test_explain_ignores_texts_without_ngrams(site: Any, seed_dir: Path) -> None:
     """Empty text: no n-grams to name."""
     _version, model = classifier.active_model(site) or (None, classifier.fit(classifier.seed_examples([], seed_dir)))
