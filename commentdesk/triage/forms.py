@@ -3,15 +3,18 @@ language, and the policy (links, automation, nudge, retraining)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from commentdesk.sites.models import Site
 from commentdesk.triage.models import TriagePolicy, WordList
-from commentdesk.triage.wordmatch import compile_term
+from commentdesk.triage.links import domain_of
+from commentdesk.triage.wordmatch import compile_term, skeleton
 
 # Limits of one word list: they keep matching fast (one pattern per term).
 MAX_TERMS = 1000
@@ -66,8 +69,12 @@ class WordListsForm(forms.Form):
             for term in terms:
                 if len(term) > MAX_TERM_LENGTH:
                     problems.append(_("“%(t)s…” is over %(n)d characters.") % {"t": term[:20], "n": MAX_TERM_LENGTH})
-                elif "\x00" in term or compile_term(term) is None:
+                elif "\x00" in term or (pattern := compile_term(term)) is None:
                     problems.append(_("“%(t)s” has no letters to look for.") % {"t": term.replace("\x00", "")})
+                elif pattern.bounded and len(letters := skeleton(term)[0]) < 2:
+                    # Symbols, digits and spaces are not matched: "c++" would find every lone "c".
+                    problems.append(_("“%(t)s” is only the letter “%(l)s” to look for (symbols, digits and spaces "
+                                      "are ignored); give a word of two letters or more.") % {"t": term, "l": letters})
             for problem in problems[:5]:
                 self.add_error(name, problem)
             data[name] = text
@@ -120,6 +127,31 @@ class TriagePolicyForm(forms.ModelForm):
         self.fields["auto_reason"].choices = [("", _("— reason —"))] + [(c, c.replace("_", " ")) for c in site.reason_codes]
         for name in ("blocked_domains", "shorteners"):
             self.fields[name].validators.append(MaxLengthValidator(MAX_DOMAINS_CHARS))
+
+    def clean_blocked_domains(self) -> str:
+        return check_domains(self.cleaned_data["blocked_domains"])
+
+    def clean_shorteners(self) -> str:
+        return check_domains(self.cleaned_data["shorteners"])
+
+
+# A host name: labels of letters, digits and hyphens (IDNA-encoded), two or more; or an IPv4 address.
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z0-9-]{2,63})|\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def check_domains(text: str) -> str:
+    """``text`` (one domain per line, ``#`` comments) when every entry names a
+    domain a link can have; raises ``ValidationError`` naming the first five that
+    cannot ("*.spam.example": its subdomains are included already)."""
+    wrong = []
+    for line in text.splitlines():
+        entry = line.strip()
+        if entry and not entry.startswith("#") and not _HOST.fullmatch(domain_of(entry) or "-"):
+            wrong.append(entry)
+    if wrong:
+        raise ValidationError(_("Not a domain: %(list)s. Write one per line, like spam.example "
+                                "(its subdomains are included).") % {"list": ", ".join(f"“{w[:60]}”" for w in wrong[:5])})
+    return text
 
 
 class CampaignDecisionForm(forms.Form):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 # A link: a scheme URL, a www. address, or a bare domain that ends in a common
 # top-level domain, optionally with a path ("example.com/x"). Bare domains of
@@ -36,16 +36,20 @@ def find_links(text: str) -> list[str]:
 
 def domain_of(link: str) -> str:
     """The lower-case host of ``link`` without ``www.``, IDNA-encoded when it is
-    not ASCII; "" when there is none.
+    not ASCII; "" when there is none. Read as browsers read it (the WHATWG URL
+    standard): a backslash ends the host like a slash, and percent-escapes in
+    the host are decoded, so neither hides a blocked domain.
 
     >>> domain_of("HTTPS://www.Example.COM:8080/x")
     'example.com'
     >>> domain_of("bit.ly/3abc")
     'bit.ly'
+    >>> domain_of("http://spam.example\\@news.example/"), domain_of("http://spam%2Eexample/")
+    ('spam.example', 'spam.example')
     """
-    target = link if "://" in link else f"http://{link}"
+    target = (link if "://" in link else f"http://{link}").replace("\\", "/")
     try:
-        host = (urlsplit(target).hostname or "").rstrip(".")
+        host = unquote(urlsplit(target).hostname or "").lower().rstrip(".")
     except ValueError:
         return ""
     host = host.removeprefix("www.")

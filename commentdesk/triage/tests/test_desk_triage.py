@@ -94,6 +94,10 @@ def test_unchanged_form_writes_nothing(korean: Any, admin_desk: Client) -> None:
         ({"banned__": "x" * 101}, "banned__"),
         ({"suspect__ko": "\n".join(f"w{i}" for i in range(1001))}, "suspect__ko"),
         ({"max_links": "-1"}, "max_links"),
+        ({"banned__": "c++"}, "banned__"),  # only the letter c: every lone "c" would match
+        ({"blocked_domains": "spam.example\n*.spam.test"}, "blocked_domains"),  # never a link's host
+        ({"blocked_domains": "[::1]"}, "blocked_domains"),
+        ({"shorteners": "bit.ly\n%%%"}, "shorteners"),
     ],
 )
 def test_bad_values_are_refused_and_nothing_is_saved(
@@ -108,6 +112,13 @@ def test_bad_values_are_refused_and_nothing_is_saved(
     assert "Nothing was saved" in answer.content.decode()
     assert not WordList.objects.exists() and not TriagePolicy.objects.exists()
     assert not AuditLogEntry.objects.exists()
+
+
+def test_one_letter_chinese_terms_and_real_domains_are_taken(korean: Any, admin_desk: Client) -> None:
+    """A single Han character is a word; URLs, IDN and IPv4 entries name domains."""
+    data = form_data(admin_desk, URL) | {"banned__": "操\nok", "blocked_domains": "https://www.spam.example/x\n한국.kr\n1.2.3.4"}
+    assert admin_desk.post(URL, data).status_code == 302
+    assert WordList.objects.get(language="", kind="banned").terms == "操\nok"
 
 
 def test_csrf_is_required(korean: Any, admin: User) -> None:

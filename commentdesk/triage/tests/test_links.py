@@ -58,6 +58,18 @@ def test_blocked_domains_and_their_subdomains(site: Any, scorers: Any, make_comm
     assert (score.scores["links"], score.reasons) == (0.95, ["blocked domain: casino.example"])
 
 
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("link", ["http://casino.example\\@news.example/", "http://casino%2Eexample/x",
+                                  "https://CASINO%2eEXAMPLE"])
+def test_a_blocked_domain_is_seen_as_browsers_see_it(site: Any, scorers: Any, make_comment: Any, link: str) -> None:
+    """A backslash before "@" and percent-escaped dots do not hide the host a browser would open."""
+    TriagePolicy.objects.create(site=site, blocked_domains="casino.example")
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment(f"win at {link} now"))
+    assert score.reasons == ["blocked domain: casino.example"]
+
+
 @pytest.mark.django_db
 def test_url_shorteners_are_suspect_by_default(site: Any, scorers: Any, make_comment: Any) -> None:
     """Without a policy row the default shortener list applies."""
