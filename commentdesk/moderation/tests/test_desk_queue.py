@@ -419,6 +419,19 @@ def test_a_decision_offers_undo_which_restores_the_comment(desk: Client, site: S
     assert AuditLogEntry.objects.filter(action="undo").count() == 2
 
 
+def test_a_decision_that_changes_nothing_says_so(desk: Client, site: Site) -> None:
+    """Deciding again what is already decided offers no undo and says nothing changed; a mix counts both."""
+    done = CommentFactory(thread__site=site, status="rejected")
+    response = desk.post("/desk/demo/decide/", {"comment_ids": [done.public_id], "action": "reject",
+                                                "reason": "spam"}, follow=True)
+    assert "Nothing changed: it was already rejected." in status_messages(response)
+    assert not tree(response).xpath("//form[@class='undo-form']") and not AuditLogEntry.objects.exists()
+    fresh = CommentFactory(thread__site=site)
+    response = desk.post("/desk/demo/decide/", {"comment_ids": [done.public_id, fresh.public_id], "action": "reject",
+                                                "reason": "spam", "confirm": "1"}, follow=True)
+    assert "Rejected 1 comment (spam). 1 was already rejected." in status_messages(response)
+
+
 @pytest.mark.parametrize("entry_id", ["²", "٣", "9" * 5000, "-1", "1.5", ""])
 def test_undo_refuses_what_is_not_an_entry_id(desk: Client, site: Site, entry_id: str) -> None:
     """Superscript and other non-ASCII digits, a huge number, signs: "Nothing to undo.", not a 500."""

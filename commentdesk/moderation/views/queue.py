@@ -265,11 +265,18 @@ def decide(request: HttpRequest, site: Site) -> HttpResponse:
     except CommentdeskError as exc:
         messages.error(request, f"Nothing was changed: {error_text(exc)}")
     else:
-        text = decision_text(action, len(done), data["reason"])
-        messages.success(request, text)
         entries = [c.audit_entry_id for c in done if c.audit_entry_id]
-        if entries:
-            request.session["desk_undo"] = {"site": site.slug, "entry_ids": entries, "text": text}
+        unchanged = len(done) - len(entries)
+        status = decisions.ACTIONS[action]
+        if not entries:
+            messages.info(request, f"Nothing changed: {'it was' if unchanged == 1 else f'all {unchanged} were'} "
+                                   f"already {status}.")
+            return redirect(back_url(request, site))
+        text = decision_text(action, len(entries), data["reason"])
+        if unchanged:
+            text += f" {unchanged} {'was' if unchanged == 1 else 'were'} already {status}."
+        messages.success(request, text)
+        request.session["desk_undo"] = {"site": site.slug, "entry_ids": entries, "text": text}
     return redirect(back_url(request, site))
 
 
