@@ -14,12 +14,18 @@ from commentdesk.triage.campaigns import (
 from commentdesk.triage.scorers.base import Context, Result, Scorer
 
 
+# The highest score a burst from one address gives on its own (see CampaignScorer).
+BURST_MAX = 0.5
+
+
 class CampaignScorer(Scorer):
     """Score: ``0.3 + 0.1·n`` (at most 0.9) for ``n`` near-duplicates within
-    ``window`` seconds (option, default 3600); ``0.3 + 0.1·(k - burst_count)``
-    (at most 0.8) when ``k`` ≥ ``burst_count`` (default 5) other comments came
-    from the same IP hash within ``burst_window`` seconds (default 600); the
-    larger counts. Reasons: "5 near-duplicates in 60 min (3 threads, 4
+    ``window`` seconds (option, default 3600); ``0.3 + 0.05·(k - burst_count)``
+    (at most ``BURST_MAX``, 0.5) when ``k`` ≥ ``burst_count`` (default 5) other
+    comments came from the same IP hash within ``burst_window`` seconds (default
+    600); the larger counts. A burst alone stays moderate: readers behind one
+    office or mobile-carrier address, or every reader behind a proxy whose
+    ``X-Forwarded-For`` is not trusted, share an address. Reasons: "5 near-duplicates in 60 min (3 threads, 4
     commenters)", "6 comments from one address in 10 min". Runs in the
     background (a few queries per batch; see :func:`~commentdesk.triage.campaigns.record_many`).
     """
@@ -49,7 +55,7 @@ class CampaignScorer(Scorer):
             reasons.append(f"{n} near-duplicate{'s' if n > 1 else ''} in {minutes(self.window)} "
                            f"({found.threads} threads, {found.commenters} commenters)")
         if k >= self.burst_count:
-            value = max(value, min(0.8, 0.3 + 0.1 * (k - self.burst_count)))
+            value = max(value, min(BURST_MAX, 0.3 + 0.05 * (k - self.burst_count)))
             reasons.append(f"{k + 1} comments from one address in {minutes(self.burst_window)}")
         details = describe(found, self.window) | {"same_address": k}
         return Result(score=round(value, 4), reasons=reasons, details=details)

@@ -93,6 +93,17 @@ def test_burst_from_one_address(site: Any, scorers: Any) -> None:
     assert score.reasons == ["6 comments from one address in 10 min"]
 
 
+def test_a_burst_alone_stays_moderate(site: Any, scorers: Any) -> None:
+    """Thirty comments from one address (a shared office or carrier address) score at most 0.5, not a rejection."""
+    scorers(CAMPAIGN)
+    thread = ThreadFactory(site=site)
+    for i in range(30):
+        post(site, f"reader {i} writes about topic {i * 13} in words of their own", minutes_ago=9 - i * 0.3,
+             ip_hash="shared", thread=thread)
+    score = pipeline.score_comment(post(site, "and one more reader with a view of the matter", ip_hash="shared"))
+    assert score.scores["campaign"] == 0.5 and score.reasons == ["31 comments from one address in 10 min"]
+
+
 def test_similarity_of_signatures() -> None:
     """Equal texts are 1.0 alike, unrelated ones far below the threshold; short texts have no signature."""
     a, b = signature(TEXT.format(n=1)), signature("Completely unrelated words about gardening and tomatoes.")
