@@ -87,6 +87,29 @@ def test_createmoderator_keeps_a_members_role_unless_told(site: Site, other_site
 
 
 @pytest.mark.django_db
+def test_createmoderator_sets_a_language_desk(site: Site) -> None:
+    """--languages limits what the moderator sees to the site's languages given; all lifts it; a code the
+    site lacks or no code at all is refused and changes nothing."""
+    site.languages = ["en", "ko", "ru"]
+    site.save()
+
+    def run(*extra: str) -> str:
+        out = io.StringIO()
+        call_command("createmoderator", "kim", "--site", "demo", *extra, stdout=out)
+        return out.getvalue().splitlines()[0]
+
+    assert run("--languages", "ko, ru") == "Created kim: demo (moderator; ko, ru)"
+    assert Membership.objects.get(user__username="kim").languages == ["ko", "ru"]
+    assert run() == "Updated kim: demo (moderator; ko, ru)"  # kept unless told
+    for bad, message in (("de", "site demo has no language 'de'"), ("k*", "not a language code")):
+        with pytest.raises(CommandError, match=message):
+            run("--languages", bad)
+    assert Membership.objects.get(user__username="kim").languages == ["ko", "ru"]
+    assert run("--languages", "all") == "Updated kim: demo (moderator)"
+    assert Membership.objects.get(user__username="kim").languages == []
+
+
+@pytest.mark.django_db
 def test_createmoderator_unknown_site() -> None:
     with pytest.raises(CommandError, match="no site 'nope'"):
         call_command("createmoderator", "x", "--site", "nope", stdout=io.StringIO())

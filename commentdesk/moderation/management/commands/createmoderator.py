@@ -1,4 +1,5 @@
-"""``commentdesk createmoderator NAME --site SLUG [--admin|--moderator] [--email E] [--password] [--print-token]``"""
+"""``commentdesk createmoderator NAME --site SLUG [--admin|--moderator] [--languages ko,en|all] [--email E]
+[--password] [--print-token]``"""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import secrets
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from commentdesk.moderation.models import APIToken, AuditLogEntry, Membership
-from commentdesk.sites.models import Site
+from commentdesk.sites.models import LANGUAGE_CODE, Site
 
 
 class Command(BaseCommand):
@@ -25,6 +27,10 @@ class Command(BaseCommand):
         roles.add_argument("--moderator", action="store_true",
                            help="moderator role, also for a site admin (without --admin or --moderator an existing "
                                 "member keeps their role; a new one is a moderator)")
+        parser.add_argument("--languages", default=None, metavar="CODES",
+                            help="a language desk: the comment languages this moderator sees on these sites, comma "
+                                 "separated (ko,en), among each site's languages; all: every language (default for "
+                                 "a new member; an existing one keeps theirs)")
         parser.add_argument("--email", default="")
         parser.add_argument("--password", action="store_true",
                             help="generate a password and print it once (else set one with `commentdesk changepassword`)")
@@ -37,6 +43,7 @@ class Command(BaseCommand):
             if site is None:
                 raise CommandError(f"There is no site {slug!r}; create it with `commentdesk createsite`.")
             sites.append(site)
+        languages = self.languages(options["languages"], sites)
         User = get_user_model()
         with transaction.atomic():
             user, created = User.objects.get_or_create(username=options["name"], defaults={"email": options["email"]})
@@ -51,16 +58,26 @@ class Command(BaseCommand):
             asked = (Membership.Role.ADMIN if options["admin"] else
                      Membership.Role.MODERATOR if options["moderator"] else None)
             roles = []
+            desks = []
             for site in sites:
-                current = Membership.objects.filter(user=user, site=site).values_list("role", flat=True).first()
+                member = Membership.objects.filter(user=user, site=site).first()
+                current = member.role if member else None
                 role = asked or current or Membership.Role.MODERATOR
                 roles.append(role)
                 if role != current:
-                    Membership.objects.update_or_create(user=user, site=site, defaults={"role": role})
+                    member, _ = Membership.objects.update_or_create(user=user, site=site, defaults={"role": role})
                     AuditLogEntry.build(site, None, AuditLogEntry.Action.MEMBERSHIP, actor_name="command line",
                                         note=f"granted {role} rights of {user.get_username()}").save()
+                if languages is not None and member.languages != languages:
+                    member.languages = languages
+                    member.save(update_fields=["languages"])
+                    AuditLogEntry.build(site, None, AuditLogEntry.Action.MEMBERSHIP, actor_name="command line",
+                                        note=f"{user.get_username()} sees comments in "
+                                             f"{', '.join(languages) or 'every language'}").save()
+                desks.append(member.languages)
             token = APIToken.issue(user, label="createmoderator") if options["print_token"] else None
-        on = ", ".join(f"{s.slug} ({role})" for s, role in zip(sites, roles, strict=True))
+        on = ", ".join(f"{s.slug} ({role}{'; ' + ', '.join(desk) if desk else ''})"
+                       for s, role, desk in zip(sites, roles, desks, strict=True))
         self.stdout.write(f"{'Created' if created else 'Updated'} {user.get_username()}: {on}")
         if password:
             self.stdout.write(f"Password (shown once): {password}")
@@ -68,3 +85,23 @@ class Command(BaseCommand):
             self.stdout.write(f"No password yet: set one with `commentdesk changepassword {user.get_username()}`")
         if token:
             self.stdout.write(token)
+
+    @staticmethod
+    def languages(value: str | None, sites: list[Site]) -> list[str] | None:
+        """``--languages`` as a list ([] for ``all``), None when not given; raises
+        ``CommandError`` for a code that is not one, or that a site does not have."""
+        if value is None:
+            return None
+        if value.strip().lower() in ("all", ""):
+            return []
+        codes = list(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
+        for code in codes:
+            try:
+                LANGUAGE_CODE(code)
+            except ValidationError as exc:
+                raise CommandError(f"--languages: {code!r} is not a language code such as en, ko or zh-Hant.") from exc
+            for site in sites:
+                if site.languages and code not in site.languages:
+                    raise CommandError(f"--languages: site {site.slug} has no language {code!r} "
+                                       f"(its languages: {', '.join(site.languages)}).")
+        return codes
