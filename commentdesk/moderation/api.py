@@ -137,6 +137,8 @@ class QueueItem(Schema):
     flags: list[QueueFlag]
     triage: dict[str, Any] | None
     campaign: QueueCampaign | None = Field(description="the near-duplicate campaign the comment belongs to")
+    nudge: Literal["revised", "posted_anyway"] | None = Field(
+        description="the reader's choice after triage's nudge before posting, if nudged")
 
 
 class QueueOut(Schema):

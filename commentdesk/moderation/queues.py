@@ -180,7 +180,7 @@ def queue_page(
     else:
         qs = qs.order_by("-created_at", "-id") if newest else qs.order_by("created_at", "id")
     rows = list(qs.select_related("thread", "commenter", "parent", "triage_score",
-                                  "triage_fingerprint__campaign")[: limit + 1])
+                                  "triage_fingerprint__campaign", "triage_nudge")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     history: dict[int, dict[str, int]] = defaultdict(dict)
@@ -223,6 +223,7 @@ def queue_page(
                 "flags": flags.get(c.pk, []),
                 "triage": score.to_dict() if score is not None else None,
                 "campaign": {"id": campaign.pk, "size": campaign.size} if campaign is not None else None,
+                "nudge": nudge.choice if (nudge := getattr(c, "triage_nudge", None)) is not None else None,
             }
         )
     next_cursor = None

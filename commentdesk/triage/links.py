@@ -44,7 +44,7 @@ def domain_of(link: str) -> str:
     'example.com'
     >>> domain_of("bit.ly/3abc")
     'bit.ly'
-    >>> domain_of("http://spam.example\\@news.example/"), domain_of("http://spam%2Eexample/")
+    >>> domain_of("http://spam.example\\\\@news.example/"), domain_of("http://spam%2Eexample/")
     ('spam.example', 'spam.example')
     """
     target = (link if "://" in link else f"http://{link}").replace("\\", "/")

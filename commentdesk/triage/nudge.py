@@ -124,11 +124,3 @@ def record_choice(comment: Comment, choice: str) -> Nudge:
     if choice not in Nudge.Choice.values:
         raise ValueError(f"unknown nudge choice {choice!r}")
     return Nudge.objects.create(comment=comment, choice=choice)
-
-
-def choices_for(site: Site, public_ids: list[str]) -> dict[str, str]:
-    """``{comment id: label}`` of the nudged comments among ``public_ids`` of
-    ``site`` ("posted anyway", "revised the comment"), for the desk. One query."""
-    labels = dict(Nudge.Choice.choices)
-    rows = Nudge.objects.filter(comment__site=site, comment__public_id__in=public_ids)
-    return {cid: str(labels[choice]) for cid, choice in rows.values_list("comment__public_id", "choice")}

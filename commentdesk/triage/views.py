@@ -136,11 +136,12 @@ def campaign_decide(request: HttpRequest, site: Site, campaign_id: int) -> HttpR
         for errors in form.errors.values():
             messages.error(request, " ".join(errors))
         return redirect(back)
-    members = list(queue_queryset(site, QueueFilter(status="pending", languages=allowed_languages(request.user, site),
-                                                    campaign=campaign.pk))
+    languages = allowed_languages(request.user, site)
+    members = list(queue_queryset(site, QueueFilter(status="pending", languages=languages, campaign=campaign.pk))
                    .order_by("created_at", "id").select_related("thread")[:MAX_BULK])
     if not members:
-        messages.info(request, f"No comment of campaign {campaign.pk} is waiting for a decision.")
+        mine = f" in your languages ({', '.join(languages)})" if languages is not None else ""
+        messages.info(request, f"No comment of campaign {campaign.pk}{mine} is waiting for a decision.")
         return redirect(back)
     data = {"comment_ids": [c.public_id for c in members], "action": form.cleaned_data["action"],
             "reason": form.cleaned_data["reason"], "note": f"campaign {campaign.pk}"}

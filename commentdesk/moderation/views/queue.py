@@ -43,7 +43,7 @@ from commentdesk.moderation.permissions import allowed_languages, moderated_site
 from commentdesk.moderation.queues import STATUSES, QueueFilter, queue_counts, queue_page, queue_queryset
 from commentdesk.moderation.views.base import back_url, desk_view, error_text, page
 from commentdesk.sites.models import Site
-from commentdesk.triage.nudge import choices_for as nudge_choices
+from commentdesk.triage.models import Nudge
 
 # Comments drawn per page: what a moderator reads before desk.js appends the next ones.
 PAGE_SIZE = 25
@@ -121,7 +121,7 @@ def _with_context(request: HttpRequest, site: Site, items: list[dict[str, Any]])
         Thread.objects.filter(site=site, is_closed=True, key__in={i["thread"]["key"] for i in items})
         .values_list("key", flat=True)
     )
-    nudged = nudge_choices(site, [i["id"] for i in items])
+    nudge_labels = dict(Nudge.Choice.choices)
     comments = reverse("desk:edit", args=[site.slug, "ID"]).split("ID")
     commenters = reverse("desk:commenter", args=[site.slug, "ID"]).split("ID")
     back = "?next=" + quote(request.get_full_path(), safe="")
@@ -137,7 +137,7 @@ def _with_context(request: HttpRequest, site: Site, items: list[dict[str, Any]])
         item["thread"]["name"] = item["thread"]["title"] or item["thread"]["key"]
         item["thread_q"] = quote(item["thread"]["key"], safe="")
         item["flag_summary"] = Counter(f["reason"] for f in item["flags"]).most_common()
-        item["nudge"] = nudged.get(item["id"], "")
+        item["nudge_label"] = str(nudge_labels[item["nudge"]]) if item["nudge"] else ""
     return items
 
 

@@ -165,7 +165,7 @@ def test_a_language_desk_sees_and_decides_its_languages_only(site: Any, two_camp
     english_campaign = Campaign.objects.get(members__comment=english[0])
     response = kim.post(f"/desk/demo/campaigns/{english_campaign.pk}/decide/", {"action": "spam", "reason": "spam"},
                         follow=True)
-    assert "No comment of campaign" in status_messages(response)
+    assert f"No comment of campaign {english_campaign.pk} in your languages (ko) is waiting" in status_messages(response)
 
 
 def test_api_lists_campaigns_and_filters_the_queue(client: Client, site: Any, two_campaigns: Any,

@@ -178,6 +178,8 @@ def test_submission_records_the_readers_choice(nudging: Any, post_comment: Any, 
     page = desk.get("/desk/demo/").content.decode()
     label = "posted anyway" if choice == "posted_anyway" else "revised the comment"
     assert f"the reader was shown the guidelines and {label}" in page
+    items = desk.get("/api/v1/moderation/demo/queue").json()["items"]
+    assert [(i["id"], i["nudge"]) for i in items] == [(comment.public_id, choice)]  # the API carries it too
 
 
 def test_submission_without_nudge_and_with_a_bad_one(nudging: Any, post_comment: Any, stored: Any) -> None:
