@@ -23,6 +23,24 @@ LINK = re.compile(
 )
 # At most this many links are examined per comment (the count goes on).
 MAX_LINKS = 50
+# A bare host of any ending ("casino.example", "shop.su"): not counted as a link,
+# but checked against a site's blocked domains and shorteners. Bounded as LINK.
+BARE_HOST = re.compile(rf"\b[a-z0-9](?:[a-z0-9-]{{0,62}}\.){{1,{MAX_LABELS}}}[a-z][a-z0-9-]{{1,62}}\b", re.IGNORECASE)
+
+
+def bare_hosts(text: str) -> set[str]:
+    """The lower-case words of ``text`` shaped like host names, whatever their
+    ending (at most ``MAX_LINKS``); "node.js" is one, "e.g." is not.
+
+    >>> sorted(bare_hosts("go to Casino.example/win, or node.js — e.g. not"))
+    ['casino.example', 'node.js']
+    """
+    found: set[str] = set()
+    for m in BARE_HOST.finditer(text):
+        found.add(m.group(0).lower())
+        if len(found) >= MAX_LINKS:
+            break
+    return found
 
 
 def find_links(text: str) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from commentdesk.triage import sitecache
 from commentdesk.triage.links import (
     MAX_LINKS,
+    bare_hosts,
     domain_of,
     domain_set,
     find_links,
@@ -45,8 +46,11 @@ class LinkScorer(Scorer):
     """Score: ``blocked_score`` (0.95) for a link to a blocked domain, else
     ``hold_score`` (0.6) for more links than the site's ``max_links``, else
     ``shortener_score`` (0.5) for a URL shortener, else 0.1 per link up to 0.3,
-    else 0. Details: ``{"count", "domains", "hold"}``. Policies are read once
-    per process and batch, and only for comments with links.
+    else 0. Details: ``{"count", "domains", "hold", "shorteners"}``. A blocked
+    domain or shortener written bare with any ending ("casino.example/win") is
+    found too, without counting as a link (bare hosts count only with a common
+    ending: "node.js" is no link). Policies are read once per process and batch,
+    and only for comments with links or host-like words.
     """
 
     name = "links"
@@ -59,17 +63,20 @@ class LinkScorer(Scorer):
 
     def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
         """One Result per context (see the class)."""
-        found = [find_links(c.text) for c in contexts]
-        sites = [c.comment.site_id for c, links in zip(contexts, found) if links]
+        found = [(find_links(c.text), bare_hosts(c.text)) for c in contexts]
+        sites = [c.comment.site_id for c, (links, hosts) in zip(contexts, found) if links or hosts]
         policies = link_policies(sites) if sites else {}
-        return [self._one(links, policies[c.comment.site_id]) if links
+        return [self._one(links, hosts, policies[c.comment.site_id]) if links or hosts
                 else Result(score=0.0, details={"count": 0, "domains": [], "hold": False, "shorteners": []})
-                for c, links in zip(contexts, found)]
+                for c, (links, hosts) in zip(contexts, found)]
 
-    def _one(self, links: list[str], policy: LinkPolicy) -> Result:
+    def _one(self, links: list[str], hosts: set[str], policy: LinkPolicy) -> Result:
+        """``links``: counted; ``hosts``: bare host names of any ending, checked
+        against the blocked domains and shorteners only ("casino.example/win")."""
         domains = sorted({d for d in (domain_of(link) for link in links[:MAX_LINKS]) if d})
-        blocked = sorted({b for d in domains if (b := in_domains(d, policy.blocked))})
-        shorteners = sorted({s for d in domains if (s := in_domains(d, policy.shorteners))})
+        named = set(domains) | {d for d in map(domain_of, hosts) if d}
+        blocked = sorted({b for d in named if (b := in_domains(d, policy.blocked))})
+        shorteners = sorted({s for d in named if (s := in_domains(d, policy.shorteners))})
         hold = len(links) > policy.max_links
         reasons = [f"blocked domain: {b}" for b in blocked]
         if hold:

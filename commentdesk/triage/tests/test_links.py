@@ -60,6 +60,19 @@ def test_blocked_domains_and_their_subdomains(site: Any, scorers: Any, make_comm
 
 
 @pytest.mark.django_db
+def test_a_bare_blocked_domain_of_any_ending_is_found_but_not_counted(site: Any, scorers: Any,
+                                                                     make_comment: Any) -> None:
+    """"casino.example/win" is no link by its ending, but names a blocked domain; "node.js" stays a word."""
+    TriagePolicy.objects.create(site=site, blocked_domains="casino.example\nshop.su")
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment("go to Casino.example/win or shop.su, built with node.js"))
+    assert score.reasons == ["blocked domain: casino.example", "blocked domain: shop.su"]
+    assert score.details["links"]["count"] == 0
+    plain = pipeline.score_comment(make_comment("built with node.js, e.g. for the U.S. pages"))
+    assert (plain.scores["links"], plain.reasons) == (0.0, [])
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("link", ["http://casino.example\\@news.example/", "http://casino%2Eexample/x",
                                   "https://CASINO%2eEXAMPLE"])
 def test_a_blocked_domain_is_seen_as_browsers_see_it(site: Any, scorers: Any, make_comment: Any, link: str) -> None:
