@@ -140,18 +140,19 @@ _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z0-9-]{2,6
 
 
 def check_domains(text: str) -> str:
-    """``text`` (one domain per line, ``#`` comments) when every entry names a
+    """``text`` (one domain per line, ``#`` comments), its lines stripped and
+    joined with "\\n" (a browser sends "\\r\\n"), when every entry names a
     domain a link can have; raises ``ValidationError`` naming the first five that
     cannot ("*.spam.example": its subdomains are included already)."""
     wrong = []
-    for line in text.splitlines():
-        entry = line.strip()
+    lines = [line.strip() for line in text.splitlines()]
+    for entry in lines:
         if entry and not entry.startswith("#") and not _HOST.fullmatch(domain_of(entry) or "-"):
             wrong.append(entry)
     if wrong:
         raise ValidationError(_("Not a domain: %(list)s. Write one per line, like spam.example "
                                 "(its subdomains are included).") % {"list": ", ".join(f"“{w[:60]}”" for w in wrong[:5])})
-    return text
+    return "\n".join(lines).strip("\n")
 
 
 class CampaignDecisionForm(forms.Form):

@@ -74,7 +74,8 @@ def triage_settings(request: HttpRequest, site: Site) -> HttpResponse:
 
 def save(request: HttpRequest, site: Site, words: WordListsForm, form: TriagePolicyForm,
          before_policy: dict[str, Any]) -> list[str]:
-    """Store the valid forms in one transaction; returns the names of what changed."""
+    """Store the valid forms in one transaction; returns what changed, as the
+    log names it ("banned terms (en)", "blocked domains")."""
     with transaction.atomic():
         current = {(w.language, w.kind): w for w in WordList.objects.select_for_update().filter(site=site)}
         before: dict[str, Any] = {}
@@ -93,7 +94,8 @@ def save(request: HttpRequest, site: Site, words: WordListsForm, form: TriagePol
         policy_changed = False
         for name, value in policy_values(form.instance).items():  # the form's values, set by is_valid()
             if before_policy.get(name) != value:
-                before[name], after[name] = before_policy.get(name), value
+                label = name.replace("_", " ")
+                before[label], after[label] = before_policy.get(name), value
                 policy_changed = True
         if policy_changed:
             form.save()

@@ -66,8 +66,8 @@ def test_saving_lists_and_policy_is_audited_and_used_by_triage(
     entry = AuditLogEntry.objects.get()
     assert (entry.action, entry.actor_name) == ("settings", "ada")
     assert entry.note == ("triage: changed: suspect terms (every language), banned terms (ko), "
-                          "auto_reject_above, auto_reason, nudge_enabled")
-    assert json.loads(entry.before_text)["auto_reject_above"] is None
+                          "auto reject above, auto reason, nudge enabled")
+    assert json.loads(entry.before_text)["auto reject above"] is None
     assert json.loads(entry.after_text)["banned terms (ko)"] == "사기\n# a note"
     scorers(LANGUAGE, WORDS)
     score = pipeline.score_comment(make_comment("이 기사는 완전히 사기입니다", language="ko"))
@@ -75,8 +75,10 @@ def test_saving_lists_and_policy_is_audited_and_used_by_triage(
 
 
 def test_unchanged_form_writes_nothing(korean: Any, admin_desk: Client) -> None:
-    """Sending the form back unchanged logs nothing and says so."""
-    answer = admin_desk.post(URL, form_data(admin_desk, URL), follow=True)
+    """Sending the form back unchanged logs nothing and says so, even with a browser's CRLF line ends."""
+    data = form_data(admin_desk, URL)
+    data["shorteners"] = data["shorteners"].replace("\n", "\r\n")
+    answer = admin_desk.post(URL, data, follow=True)
     assert "No changes to save." in answer.content.decode()
     assert not AuditLogEntry.objects.exists() and not WordList.objects.exists()
     assert not TriagePolicy.objects.exists()
