@@ -152,6 +152,12 @@ def test_eval_refuses_bad_arguments(args: list[str], message: str) -> None:
         call_command("triage", "eval", *args, stdout=io.StringIO())
 
 
+def test_eval_of_a_folder_of_data_sets_names_them(seed_dir: Path) -> None:
+    """``--data`` takes one set's folder (``triage train --data`` takes the folder of sets): the error says so."""
+    with pytest.raises(CommandError, match=r"holds data sets \(en_spam, ko_abuse\); evaluate one of them"):
+        call_command("triage", "eval", "--data", str(seed_dir), stdout=io.StringIO())
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

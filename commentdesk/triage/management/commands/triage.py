@@ -65,7 +65,12 @@ class Command(BaseCommand):
             if options["data"]:
                 if options["train"] or options["test"]:
                     raise CommandError("use either --data or --train with --test")
-                texts, labels = classifier.read_csv(options["data"] / "train.csv")
+                folder = options["data"]
+                sets = sorted(p.parent.name for p in folder.glob("*/train.csv"))
+                if sets and not (folder / "train.csv").exists():
+                    raise CommandError(f"{folder} holds data sets ({', '.join(sets)}); evaluate one of them, "
+                                       f"e.g. --data {folder / sets[0]}")
+                texts, labels = classifier.read_csv(folder / "train.csv")
                 a, b, c, d = evaluation.split(texts, labels)
                 train, test = (a, b), (c, d)
             elif options["train"] and options["test"]:
