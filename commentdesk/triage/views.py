@@ -27,7 +27,7 @@ from commentdesk.moderation.decisions import MAX_BULK
 from commentdesk.moderation.permissions import allowed_languages, is_site_admin
 from commentdesk.moderation.queues import QueueFilter, queue_queryset
 from commentdesk.moderation.signals import settings_json
-from commentdesk.moderation.views.base import desk_view, page
+from commentdesk.moderation.views.base import desk_view, page, pop_undo
 from commentdesk.sites.models import Site
 from commentdesk.triage.campaigns import pending_campaigns
 from commentdesk.triage.forms import CampaignDecisionForm, TriagePolicyForm, WordListsForm
@@ -114,10 +114,9 @@ def campaigns(request: HttpRequest, site: Site) -> HttpResponse:
     from commentdesk.moderation.forms import reason_choices
 
     rows = pending_campaigns(site, allowed_languages(request.user, site), limit=CAMPAIGNS_SHOWN)
-    undo = request.session.pop("desk_undo", None)
     return page(request, site, "triage/campaigns.html", {
         "rows": rows, "shown": CAMPAIGNS_SHOWN, "reasons": reason_choices(site), "max_bulk": MAX_BULK,
-        "undo": undo if undo and undo.get("site") == site.slug else None, "here": request.get_full_path()})
+        "undo": pop_undo(request, site), "here": request.get_full_path()})
 
 
 @desk_view

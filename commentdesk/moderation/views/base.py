@@ -56,6 +56,14 @@ def page(request: HttpRequest, site: Site, template: str, context: dict[str, Any
                   status=status)
 
 
+def pop_undo(request: HttpRequest, site: Site) -> dict[str, Any] | None:
+    """The last decision's undo offer of this session (``{"site", "entry_ids",
+    "text"}``), taken from the session so it is offered once; None when there is
+    none or it belongs to another site."""
+    undo = request.session.pop("desk_undo", None)
+    return undo if undo and undo.get("site") == site.slug else None
+
+
 def safe_next(request: HttpRequest, name: str = "next") -> str:
     """The ``next`` address of the form or query when it is on this host (never
     another site's, never a ``javascript:`` link), else an empty string."""

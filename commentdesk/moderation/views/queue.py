@@ -41,7 +41,7 @@ from commentdesk.moderation import decisions
 from commentdesk.moderation.forms import ORDERS, DecisionForm, QueueFilterForm, ThreadStateForm, UndoForm, reason_label
 from commentdesk.moderation.permissions import allowed_languages, moderated_sites
 from commentdesk.moderation.queues import STATUSES, QueueFilter, queue_counts, queue_page, queue_queryset
-from commentdesk.moderation.views.base import back_url, desk_view, error_text, page
+from commentdesk.moderation.views.base import back_url, desk_view, error_text, page, pop_undo
 from commentdesk.sites.models import Site
 from commentdesk.triage.models import Nudge
 
@@ -156,9 +156,7 @@ def queue(request: HttpRequest, site: Site) -> HttpResponse:
         cursor = None
         items, next_cursor = queue_page(site, filters, order=order, limit=PAGE_SIZE)
     counts = tab_counts(site, filters)
-    undo = request.session.pop("desk_undo", None)
-    if undo and undo.get("site") != site.slug:
-        undo = None
+    undo = pop_undo(request, site)
     query = request.GET.copy()
     for name in ("status", "cursor"):
         query.pop(name, None)
