@@ -18,7 +18,7 @@ from commentdesk.comments.signals import comments_published, thread_changed
 from commentdesk.comments.submission import clean_body
 from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
-from commentdesk.moderation.permissions import User, allowed_languages, require_moderator
+from commentdesk.moderation.permissions import User, allowed_languages, in_languages, language_q, require_moderator
 from commentdesk.sites.models import Site
 
 MAX_BULK = 500
@@ -129,9 +129,8 @@ def decide(
             if c.site_id == site.pk and c.status != Comment.Status.REMOVED
         }
         languages = allowed_languages(moderator, site)
-        if languages is not None:
-            # Another language desk's comments are not this moderator's to see or decide.
-            found = {k: c for k, c in found.items() if not c.language or c.language in languages}
+        # Another language desk's comments are not this moderator's to see or decide.
+        found = {k: c for k, c in found.items() if in_languages(c.language, languages)}
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound("unknown_comment", f"No comment of this site has the id(s): {', '.join(missing[:10])}.")
@@ -207,8 +206,7 @@ def edit(
     now = now or timezone.now()
     site = comment.site
     require_moderator(moderator, site)
-    languages = allowed_languages(moderator, site)
-    if languages is not None and comment.language and comment.language not in languages:
+    if not in_languages(comment.language, allowed_languages(moderator, site)):
         raise NotFound("unknown_comment", "There is no comment with this id on a site you moderate.")
     errors: dict[str, list[str]] = {}
     new_body = clean_body(body or "", site, "body", errors)
@@ -265,7 +263,8 @@ def ban(
 ) -> Ban:
     """Ban a commenter of ``site`` (permanently when ``until`` is None); their new
     submissions get 403 ``commenter_banned``. With ``reject_pending`` their
-    pending comments are rejected with the same reason, in the same transaction.
+    pending comments are rejected with the same reason, in the same transaction
+    (those of the moderator's language desk; the rest wait for their desks).
 
     Raises ``NotFound`` (404 ``unknown_commenter``), ``Invalid`` for a bad reason
     or an ``until`` in the past, 403 ``forbidden`` without rights.
@@ -306,8 +305,10 @@ def ban(
             note=note if until is None else f"until {until.isoformat()} {note}".strip(),
         ).save()
         if reject_pending:
+            # Those of the moderator's language desk: the others are another desk's to decide.
             pending = list(
-                commenter.comments.filter(status=Comment.Status.PENDING).values_list("public_id", flat=True)
+                commenter.comments.filter(language_q(allowed_languages(moderator, site)), status=Comment.Status.PENDING)
+                .values_list("public_id", flat=True)
             )
             for start in range(0, len(pending), MAX_BULK):
                 decide(site, pending[start : start + MAX_BULK], "reject", moderator, reason, "ban", now)
@@ -346,7 +347,8 @@ def undo(site: Site, entry_id: int, moderator: User, now: datetime | None = None
     ``site``: the comment goes back to the status it had before, and the undo is
     itself logged (``undoes`` points at the reverted entry).
 
-    Raises 404 ``unknown_entry`` for an entry of another site or not a decision,
+    Raises 404 ``unknown_entry`` for an entry of another site, not a decision,
+    or about a comment outside the moderator's language desk,
     409 ``already_undone`` when it was undone before, 409 ``stale_undo`` when the
     comment was decided again since (undo the later decision instead), 403
     ``forbidden`` without rights.
@@ -359,7 +361,7 @@ def undo(site: Site, entry_id: int, moderator: User, now: datetime | None = None
             .select_related("comment")
             .first()
         )
-        if entry is None:
+        if entry is None or not in_languages(entry.comment.language, allowed_languages(moderator, site)):
             raise NotFound("unknown_entry", "There is no decision with this id on this site.")
         if entry.undone_by.exists():
             raise CommentdeskError(409, "already_undone", "This decision was already undone.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from commentdesk.lib.errors import CommentdeskError, NotFound
 from commentdesk.moderation.models import Membership
@@ -35,6 +35,21 @@ def allowed_languages(user: User, site: Site) -> list[str] | None:
         return None
     membership = Membership.objects.filter(user=user, site=site).first()
     return list(membership.languages) if membership is not None and membership.languages else None
+
+
+def in_languages(language: str, languages: list[str] | None) -> bool:
+    """Whether a comment of ``language`` ("" not detected) is on a desk of
+    ``languages`` (:func:`allowed_languages`; None: every language). The one
+    rule for what a language desk may see and decide."""
+    return languages is None or not language or language in languages
+
+
+def language_q(languages: list[str] | None, prefix: str = "") -> Q:
+    """:func:`in_languages` as a query filter on comments (``prefix``: the path
+    to the comment, e.g. ``"comment__"``); an empty ``Q`` for every language."""
+    if languages is None:
+        return Q()
+    return Q(**{f"{prefix}language__in": languages}) | Q(**{f"{prefix}language": ""})
 
 
 def is_site_admin(user: User, site: Site) -> bool:

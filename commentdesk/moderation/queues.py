@@ -18,6 +18,7 @@ from commentdesk.comments.models import Comment, rfc3339
 from commentdesk.lib.errors import Invalid
 from commentdesk.lib.text import normalise_thread_key
 from commentdesk.moderation.models import Flag
+from commentdesk.moderation.permissions import language_q
 from commentdesk.sites.models import Site
 
 STATUSES = ("pending", "flagged", "approved", "rejected", "spam", "all")
@@ -79,7 +80,7 @@ def queue_queryset(site: Site, filters: QueueFilter | None = None) -> QuerySet[C
     elif f.status != "all":
         qs = qs.filter(status=f.status)
     if f.languages is not None:
-        qs = qs.filter(Q(language__in=f.languages) | Q(language=""))
+        qs = qs.filter(language_q(f.languages))
     if f.language:
         qs = qs.filter(language=f.language)
     if f.thread:

@@ -75,6 +75,62 @@ def test_language_desk_cannot_decide_other_languages(site: Site, moderator: User
 
 
 @pytest.mark.django_db
+def test_language_desk_cannot_undo_other_languages_decisions(site: Site, moderator: User, mixed: dict) -> None:
+    """An English desk may not undo the Korean desk's takedown (it would publish the comment again)."""
+    from commentdesk.moderation.decisions import undo
+
+    korean_desk = User.objects.create_user("ji")
+    Membership.objects.create(user=korean_desk, site=site, languages=["ko"])
+    Membership.objects.filter(user=moderator).update(languages=["en"])
+    [done] = decide(site, [mixed["ko"].public_id], "reject", korean_desk, reason="personal_data")
+    with pytest.raises(NotFound):
+        undo(site, done.audit_entry_id, moderator)
+    mixed["ko"].refresh_from_db()
+    assert mixed["ko"].status == "rejected"
+    assert undo(site, done.audit_entry_id, korean_desk).status == "pending"
+
+
+@pytest.mark.django_db
+def test_language_desk_bans_and_rejects_its_languages_pending_only(site: Site, moderator: User) -> None:
+    """A ban with reject_pending by the English desk rejects the English comment; the Korean one waits."""
+    from commentdesk.moderation.decisions import ban
+
+    Membership.objects.filter(user=moderator).update(languages=["en"])
+    troll = CommenterFactory(site=site)
+    english = CommentFactory(thread__site=site, commenter=troll, language="en")
+    korean = CommentFactory(thread__site=site, commenter=troll, language="ko")
+    ban(site, troll.public_id, moderator, "spam", reject_pending=True)
+    english.refresh_from_db()
+    korean.refresh_from_db()
+    assert (english.status, korean.status) == ("rejected", "pending")
+
+
+@pytest.mark.django_db
+def test_language_desk_audit_log_leaves_out_other_languages_comments(site: Site, moderator: User,
+                                                                    mixed: dict) -> None:
+    """The page and the CSV: entries about Korean comments (and deleted ones) are not the English desk's."""
+    from commentdesk.moderation.decisions import edit
+
+    korean_desk = User.objects.create_user("ji")
+    Membership.objects.create(user=korean_desk, site=site, languages=["ko"])
+    Membership.objects.filter(user=moderator).update(languages=["en"])
+    edit(mixed["ko"], "전화번호 010-1234-5678 삭제", korean_desk, "personal_data")
+    decide(site, [mixed["en"].public_id], "approve", moderator)
+    gone = CommentFactory(thread__site=site, language="ko", body="삭제될 댓글 010-9999-0000")
+    decide(site, [gone.public_id], "reject", korean_desk, reason="spam")
+    gone.delete()
+    client = Client()
+    client.force_login(moderator)
+    for url in ("/desk/demo/audit/", "/desk/demo/audit.csv"):
+        text = b"".join(client.get(url)).decode() if url.endswith(".csv") else client.get(url).content.decode()
+        assert "010-" not in text and mixed["ko"].public_id not in text and gone.public_id not in text
+        assert mixed["en"].public_id in text
+    korean = Client()
+    korean.force_login(korean_desk)
+    assert "010-1234-5678" in korean.get("/desk/demo/audit/").content.decode()
+
+
+@pytest.mark.django_db
 def test_queue_api_filters_and_language_desk(client: Client, site: Site, moderator: User,
                                               moderator_token: str, mixed: dict) -> None:
     headers = {"Authorization": f"Token {moderator_token}"}

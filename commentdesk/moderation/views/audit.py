@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.dateparse import parse_date
 
 from commentdesk.moderation.forms import AuditFilterForm
 from commentdesk.moderation.models import AuditLogEntry
+from commentdesk.moderation.permissions import allowed_languages, language_q
 from commentdesk.moderation.views.base import desk_view, page
 from commentdesk.sites.models import Site
 
@@ -21,13 +22,20 @@ AUDIT_PAGE_SIZE = 200
 def audit_entries(request: HttpRequest, site: Site) -> QuerySet[AuditLogEntry]:
     """A site's audit log filtered by the query: ``action``, ``actor`` (user name),
     ``comment`` (public id), ``since``/``until`` (YYYY-MM-DD, UTC, until exclusive).
-    A value that cannot match (a NUL character, an impossible day) is ignored."""
+    A value that cannot match (a NUL character, an impossible day) is ignored.
+    A language desk sees the entries about comments of its languages (and the
+    site's other entries: settings, bans, trust), not those about other
+    languages' comments or comments since deleted: they may hold their texts."""
 
     def param(name: str) -> str:
         value = request.GET.get(name, "")
         return "" if "\x00" in value else value
 
     entries = AuditLogEntry.objects.filter(site=site)
+    languages = allowed_languages(request.user, site)
+    if languages is not None:
+        entries = entries.filter(Q(comment__isnull=True, comment_public_id="")
+                                 | Q(comment__isnull=False) & language_q(languages, "comment__"))
     if param("action") in AuditLogEntry.Action.values:
         entries = entries.filter(action=param("action"))
     if param("actor"):

@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from commentdesk.comments.models import Comment, Commenter
 from commentdesk.lib.errors import CommentdeskError
-from commentdesk.moderation.permissions import allowed_languages, is_site_admin, site_for_moderator
+from commentdesk.moderation.permissions import allowed_languages, in_languages, is_site_admin, site_for_moderator
 from commentdesk.sites.models import Site
 
 
@@ -83,8 +83,7 @@ def comment_or_404(request: HttpRequest, site: Site, comment_id: str) -> Comment
     comment = None
     if "\x00" not in comment_id:
         comment = Comment.objects.filter(site=site, public_id=comment_id).select_related("thread", "commenter").first()
-    languages = allowed_languages(request.user, site)
-    if comment is None or (languages is not None and comment.language and comment.language not in languages):
+    if comment is None or not in_languages(comment.language, allowed_languages(request.user, site)):
         raise Http404("There is no comment with this id on this site.")
     return comment
 
