@@ -4,6 +4,7 @@ language, and the policy (links, automation, nudge, retraining)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commentdesk.sites.models import Site
 from commentdesk.triage.models import TriagePolicy, WordList
-from commentdesk.triage.links import domain_of
+from commentdesk.triage.links import domain_of, ipv4
 from commentdesk.triage.wordmatch import compile_term, skeleton
 
 # Limits of one word list: they keep matching fast (one pattern per term).
@@ -69,10 +70,11 @@ class WordListsForm(forms.Form):
             for term in terms:
                 if len(term) > MAX_TERM_LENGTH:
                     problems.append(_("“%(t)s…” is over %(n)d characters.") % {"t": term[:20], "n": MAX_TERM_LENGTH})
-                elif "\x00" in term or (pattern := compile_term(term)) is None:
+                elif "\x00" in term or compile_term(term) is None:
                     problems.append(_("“%(t)s” has no letters to look for.") % {"t": term.replace("\x00", "")})
-                elif pattern.bounded and len(letters := skeleton(term)[0]) < 2:
-                    # Symbols, digits and spaces are not matched: "c++" would find every lone "c".
+                elif len(letters := skeleton(term)[0]) < 2 and not _is_han(letters):
+                    # Symbols, digits and spaces are not matched: "c++" would find every lone "c", and
+                    # a lone jamo or kana ("ㅋ") every syllable holding it. One Han character is a word.
                     problems.append(_("“%(t)s” is only the letter “%(l)s” to look for (symbols, digits and spaces "
                                       "are ignored); give a word of two letters or more.") % {"t": term, "l": letters})
             for problem in problems[:5]:
@@ -135,8 +137,13 @@ class TriagePolicyForm(forms.ModelForm):
         return check_domains(self.cleaned_data["shorteners"])
 
 
-# A host name: labels of letters, digits and hyphens (IDNA-encoded), two or more; or an IPv4 address.
-_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z0-9-]{2,63})|\d{1,3}(?:\.\d{1,3}){3}")
+def _is_han(letters: str) -> bool:
+    """Whether ``letters`` are Han characters (CJK ideographs), each a word of its own."""
+    return bool(letters) and all(unicodedata.name(ch, "").startswith("CJK") for ch in letters)
+
+
+# A host name: labels of letters, digits and hyphens (IDNA-encoded), two or more, the last with a letter.
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*")
 
 
 def check_domains(text: str) -> str:
@@ -147,7 +154,10 @@ def check_domains(text: str) -> str:
     wrong = []
     lines = [line.strip() for line in text.splitlines()]
     for entry in lines:
-        if entry and not entry.startswith("#") and not _HOST.fullmatch(domain_of(entry) or "-"):
+        if not entry or entry.startswith("#"):
+            continue
+        host = domain_of(entry)
+        if not (_HOST.fullmatch(host) and len(host) <= 253 or ipv4(host) == host):
             wrong.append(entry)
     if wrong:
         raise ValidationError(_("Not a domain: %(list)s. Write one per line, like spam.example "

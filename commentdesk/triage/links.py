@@ -25,15 +25,16 @@ LINK = re.compile(
 MAX_LINKS = 50
 # A bare host of any ending ("casino.example", "shop.su"): not counted as a link,
 # but checked against a site's blocked domains and shorteners. Bounded as LINK.
-BARE_HOST = re.compile(rf"\b[a-z0-9](?:[a-z0-9-]{{0,62}}\.){{1,{MAX_LABELS}}}[a-z][a-z0-9-]{{1,62}}\b", re.IGNORECASE)
+# Letters of any script: "пример.рф" is a host (IDNA) as much as "example.com".
+BARE_HOST = re.compile(rf"\b[^\W_](?:[\w-]{{0,62}}\.){{1,{MAX_LABELS}}}[^\W\d_][\w-]{{1,62}}\b")
 
 
 def bare_hosts(text: str) -> set[str]:
     """The lower-case words of ``text`` shaped like host names, whatever their
     ending (at most ``MAX_LINKS``); "node.js" is one, "e.g." is not.
 
-    >>> sorted(bare_hosts("go to Casino.example/win, or node.js — e.g. not"))
-    ['casino.example', 'node.js']
+    >>> sorted(bare_hosts("go to Casino.example/win, or node.js — e.g. not; пример.рф"))
+    ['casino.example', 'node.js', 'пример.рф']
     """
     found: set[str] = set()
     for m in BARE_HOST.finditer(text):
@@ -64,17 +65,63 @@ def domain_of(link: str) -> str:
     'bit.ly'
     >>> domain_of("http://spam.example\\\\@news.example/"), domain_of("http://spam%2Eexample/")
     ('spam.example', 'spam.example')
+    >>> domain_of("http://0x01020304/"), domain_of("http://16909060/x"), domain_of("http://01.02.3.4")
+    ('1.2.3.4', '1.2.3.4', '1.2.3.4')
     """
     target = (link if "://" in link else f"http://{link}").replace("\\", "/")
     try:
         host = unquote(urlsplit(target).hostname or "").lower().rstrip(".")
     except ValueError:
         return ""
+    if (address := ipv4(host)) is not None:
+        return address
     host = host.removeprefix("www.")
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
         return host
+
+
+_DIGITS = {16: re.compile(r"[0-9a-fA-F]*"), 8: re.compile(r"[0-7]*"), 10: re.compile(r"[0-9]+")}
+
+
+def ipv4(host: str) -> str | None:
+    """``host`` as a dotted-quad IPv4 address when browsers read it as one, else
+    None. After the WHATWG URL standard's IPv4 parser: one to four parts, each
+    decimal, hexadecimal (``0x``) or octal (leading ``0``), the last filling the
+    remaining bytes ("16909060", "0x1.0x2.0x3.0x4", "1.2.772" are 1.2.3.4); a
+    host whose last part is not a number is a name.
+
+    >>> ipv4("1.2.772"), ipv4("0x1.0x2.0x3.0x4"), ipv4("example.com"), ipv4("1.2.3.256")
+    ('1.2.3.4', '1.2.3.4', None, None)
+    """
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4 or not all(parts):
+        return None
+    numbers = []
+    for part in parts:
+        base, digits = (16, part[2:]) if part[:2] in ("0x", "0X") else (8, part[1:]) if len(part) > 1 and part[0] == "0" \
+            else (10, part)
+        if not _DIGITS[base].fullmatch(digits):  # int() would take "1_0" and other scripts' digits
+            return None
+        numbers.append(int(digits, base) if digits else 0)
+    last = numbers.pop()
+    if any(n > 255 for n in numbers) or last >= 256 ** (4 - len(numbers)):
+        return None
+    value = last + sum(n << (8 * (3 - i)) for i, n in enumerate(numbers))
+    return ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
+
+
+def readable(domain: str) -> str:
+    """An IDNA-encoded domain as people write it, for reasons.
+
+    >>> readable("xn--e1afmkfd.xn--p1ai"), readable("example.com")
+    ('пример.рф', 'example.com')
+    """
+    try:
+        return domain.encode("ascii").decode("idna")
+    except UnicodeError:
+        return domain
 
 
 def in_domains(domain: str, domains: set[str]) -> str | None:

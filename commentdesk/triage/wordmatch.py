@@ -201,11 +201,15 @@ def find_terms(text: str, patterns: list[Pattern],
     letters, origin = skeleton_of_text or skeleton(text)
     found: list[Match] = []
     for pattern in patterns:
-        for m in pattern.regex.finditer(letters):
+        # A candidate refused (no word boundary) is searched past by one letter,
+        # not by its length: "twa twat" holds "twat" overlapping "twatwat".
+        position = 0
+        while (m := pattern.regex.search(letters, position)) is not None:
             span = _narrowest(pattern, letters, origin, text, m.start(), m.end())
             if span is not None:
                 found.append(Match(pattern.term, *span))
                 break
+            position = m.start() + 1
     return sorted(found, key=lambda m: (m.start, m.end))
 
 

@@ -12,6 +12,7 @@ from commentdesk.triage.links import (
     domain_set,
     find_links,
     in_domains,
+    readable,
 )
 from commentdesk.triage.models import TriagePolicy
 from commentdesk.triage.scorers.base import Context, Result, Scorer
@@ -78,10 +79,10 @@ class LinkScorer(Scorer):
         blocked = sorted({b for d in named if (b := in_domains(d, policy.blocked))})
         shorteners = sorted({s for d in named if (s := in_domains(d, policy.shorteners))})
         hold = len(links) > policy.max_links
-        reasons = [f"blocked domain: {b}" for b in blocked]
+        reasons = [f"blocked domain: {readable(b)}" for b in blocked]
         if hold:
             reasons.append(f"{len(links)} links (the site holds more than {policy.max_links} for review)")
-        reasons += [f"URL shortener: {s}" for s in shorteners]
+        reasons += [f"URL shortener: {readable(s)}" for s in shorteners]
         value = (self.blocked_score if blocked else self.hold_score if hold
                  else self.shortener_score if shorteners else min(0.1 * len(links), 0.3))
         return Result(score=value, reasons=reasons, details={"count": len(links), "domains": domains, "hold": hold,

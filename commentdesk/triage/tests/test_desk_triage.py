@@ -97,8 +97,11 @@ def test_unchanged_form_writes_nothing(korean: Any, admin_desk: Client) -> None:
         ({"suspect__ko": "\n".join(f"w{i}" for i in range(1001))}, "suspect__ko"),
         ({"max_links": "-1"}, "max_links"),
         ({"banned__": "c++"}, "banned__"),  # only the letter c: every lone "c" would match
+        ({"banned__ko": "ㅋ"}, "banned__ko"),  # one jamo: every syllable holding it would match
+        ({"banned__": "ア"}, "banned__"),
         ({"blocked_domains": "spam.example\n*.spam.test"}, "blocked_domains"),  # never a link's host
         ({"blocked_domains": "[::1]"}, "blocked_domains"),
+        ({"blocked_domains": "999.999.999.999"}, "blocked_domains"),
         ({"shorteners": "bit.ly\n%%%"}, "shorteners"),
     ],
 )

@@ -63,10 +63,12 @@ def test_blocked_domains_and_their_subdomains(site: Any, scorers: Any, make_comm
 def test_a_bare_blocked_domain_of_any_ending_is_found_but_not_counted(site: Any, scorers: Any,
                                                                      make_comment: Any) -> None:
     """"casino.example/win" is no link by its ending, but names a blocked domain; "node.js" stays a word."""
-    TriagePolicy.objects.create(site=site, blocked_domains="casino.example\nshop.su")
+    TriagePolicy.objects.create(site=site, blocked_domains="casino.example\nshop.su\nпример.рф")
     scorers(LINKS)
-    score = pipeline.score_comment(make_comment("go to Casino.example/win or shop.su, built with node.js"))
-    assert score.reasons == ["blocked domain: casino.example", "blocked domain: shop.su"]
+    score = pipeline.score_comment(make_comment("go to Casino.example/win or shop.su, built with node.js; "
+                                                "Подробности на пример.рф/новости"))
+    assert score.reasons == ["blocked domain: casino.example", "blocked domain: shop.su",
+                             "blocked domain: пример.рф"]
     assert score.details["links"]["count"] == 0
     plain = pipeline.score_comment(make_comment("built with node.js, e.g. for the U.S. pages"))
     assert (plain.scores["links"], plain.reasons) == (0.0, [])
@@ -74,13 +76,15 @@ def test_a_bare_blocked_domain_of_any_ending_is_found_but_not_counted(site: Any,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("link", ["http://casino.example\\@news.example/", "http://casino%2Eexample/x",
-                                  "https://CASINO%2eEXAMPLE"])
+                                  "https://CASINO%2eEXAMPLE", "http://16909060/win", "http://0x01020304/",
+                                  "http://0x1.0x2.0x3.0x4/", "http://01.02.03.04/", "http://1.2.772/"])
 def test_a_blocked_domain_is_seen_as_browsers_see_it(site: Any, scorers: Any, make_comment: Any, link: str) -> None:
-    """A backslash before "@" and percent-escaped dots do not hide the host a browser would open."""
-    TriagePolicy.objects.create(site=site, blocked_domains="casino.example")
+    """A backslash before "@", percent-escaped dots and other spellings of an IPv4 address do not hide the
+    host a browser would open."""
+    TriagePolicy.objects.create(site=site, blocked_domains="casino.example\n1.2.3.4")
     scorers(LINKS)
     score = pipeline.score_comment(make_comment(f"win at {link} now"))
-    assert score.reasons == ["blocked domain: casino.example"]
+    assert score.reasons == [f"blocked domain: {'casino.example' if 'casino' in link.lower() else '1.2.3.4'}"]
 
 
 @pytest.mark.django_db

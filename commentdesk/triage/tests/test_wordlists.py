@@ -12,7 +12,7 @@ from commentdesk.triage.tests.conftest import LANGUAGE
 from commentdesk.triage.wordmatch import compile_term, find_terms
 
 WORDS = {"NAME": "commentdesk.triage.scorers.wordlists.WordListScorer"}
-TERMS = ["fuck", "ass", "spam", "씨발", "병신", "scam", "시발", "개새끼", "идиот"]
+TERMS = ["fuck", "ass", "spam", "씨발", "병신", "scam", "시발", "개새끼", "идиот", "twat", "tit"]
 
 
 def found(text: str) -> list[tuple[str, str]]:
@@ -40,6 +40,8 @@ def found(text: str) -> list[tuple[str, str]]:
         ("이 개 새끼야", [("개새끼", "개 새끼")]),  # inserted space, ending attached
         ("и идиoт", [("идиот", "идиoт")]),  # the narrowest span: not the word "и" before it
         ("spamm and more", [("spam", "spamm")]),  # widened to the word boundary
+        ("twa twat", [("twat", "twat")]),  # after a refused candidate overlapping it ("twa twat" → "twatwat")
+        ("petit tit", [("tit", "tit")]),
     ],
 )
 def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[str, str]]) -> None:
