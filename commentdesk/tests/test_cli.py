@@ -98,15 +98,27 @@ def test_createmoderator_sets_a_language_desk(site: Site) -> None:
         call_command("createmoderator", "kim", "--site", "demo", *extra, stdout=out)
         return out.getvalue().splitlines()[0]
 
-    assert run("--languages", "ko, ru") == "Created kim: demo (moderator; ko, ru)"
+    assert run("--languages", "ko, RU") == "Created kim: demo (moderator; ko, ru)"
     assert Membership.objects.get(user__username="kim").languages == ["ko", "ru"]
     assert run() == "Updated kim: demo (moderator; ko, ru)"  # kept unless told
-    for bad, message in (("de", "site demo has no language 'de'"), ("k*", "not a language code")):
+    for bad, message in (("de", "site demo has no language 'de'"), ("k*", "not a language code"),
+                         (",", "give language codes")):
         with pytest.raises(CommandError, match=message):
             run("--languages", bad)
     assert Membership.objects.get(user__username="kim").languages == ["ko", "ru"]
     assert run("--languages", "all") == "Updated kim: demo (moderator)"
     assert Membership.objects.get(user__username="kim").languages == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "email"), [("u" * 151, ""), ("", ""), ("bad name/!", ""), ("ed", "not-an-address"),
+                                             ("ed", "x" * 300 + "@x.example")])
+def test_createmoderator_refuses_bad_names_and_addresses(site: Site, name: str, email: str) -> None:
+    """A clear error, not a database traceback; no user is made."""
+    with pytest.raises(CommandError):
+        call_command("createmoderator", name, "--site", "demo", *(["--email", email] if email else []),
+                     stdout=io.StringIO())
+    assert not User.objects.exists()
 
 
 @pytest.mark.django_db

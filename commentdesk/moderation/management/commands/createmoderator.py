@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -37,14 +38,23 @@ class Command(BaseCommand):
         parser.add_argument("--print-token", action="store_true", help="issue an API token and print it last")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        User = get_user_model()
+        name_field = User._meta.get_field(User.USERNAME_FIELD)
+        try:
+            name_field.clean(options["name"], None)
+            if options["email"]:
+                validate_email(options["email"])
+                User._meta.get_field("email").clean(options["email"], None)
+        except ValidationError as exc:
+            raise CommandError(f"{' '.join(exc.messages)} (given {options['name']!r}"
+                               f"{', ' + repr(options['email']) if options['email'] else ''})") from exc
         sites = []
-        for slug in options["sites"]:
+        for slug in dict.fromkeys(options["sites"]):
             site = Site.objects.filter(slug=slug).first()
             if site is None:
                 raise CommandError(f"There is no site {slug!r}; create it with `commentdesk createsite`.")
             sites.append(site)
         languages = self.languages(options["languages"], sites)
-        User = get_user_model()
         with transaction.atomic():
             user, created = User.objects.get_or_create(username=options["name"], defaults={"email": options["email"]})
             password = None
@@ -92,9 +102,11 @@ class Command(BaseCommand):
         ``CommandError`` for a code that is not one, or that a site does not have."""
         if value is None:
             return None
-        if value.strip().lower() in ("all", ""):
+        if value.strip().lower() == "all":
             return []
-        codes = list(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
+        codes = list(dict.fromkeys(lower_primary(code) for code in value.split(",") if code.strip()))
+        if not codes:
+            raise CommandError("--languages: give language codes (ko,en), or all for every language.")
         for code in codes:
             try:
                 LANGUAGE_CODE(code)
@@ -105,3 +117,13 @@ class Command(BaseCommand):
                     raise CommandError(f"--languages: site {site.slug} has no language {code!r} "
                                        f"(its languages: {', '.join(site.languages)}).")
         return codes
+
+
+def lower_primary(code: str) -> str:
+    """A language code with its primary subtag in lower case, as sites store it.
+
+    >>> lower_primary(" RU "), lower_primary("zh-Hant")
+    ('ru', 'zh-Hant')
+    """
+    primary, dash, rest = code.strip().partition("-")
+    return primary.lower() + dash + rest
