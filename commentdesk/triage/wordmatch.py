@@ -145,25 +145,33 @@ def _is_cjk(term: str) -> bool:
 @dataclass(frozen=True)
 class Pattern:
     """A compiled term: ``term`` as written, ``regex`` over skeletons, ``bounded``
-    (must start and end on word boundaries)."""
+    (must start and end on word boundaries), ``open_start``/``open_end`` (a
+    ``*`` written there: the word may go on that side, "дурак*" finds "дураки")."""
 
     term: str
     regex: re.Pattern[str]
     bounded: bool
+    open_start: bool = False
+    open_end: bool = False
 
 
 def compile_term(term: str) -> Pattern | None:
     """The pattern of ``term``, or None when it has no letters (nothing to find).
+    A ``*`` at either end lets a word of a term that must stand alone go on
+    there: "idiot*" finds "idiotic", "*head" finds "dickhead".
 
     >>> compile_term("ass").regex.pattern
     'a+s{2,}'
+    >>> compile_term("idiot*").open_end
+    True
     """
     letters, _ = skeleton(term)
     if not letters:
         return None
     parts = [f"{re.escape(m.group(1))}{'+' if len(m.group(0)) == 1 else '{%d,}' % len(m.group(0))}"
              for m in re.finditer(r"(.)\1*", letters)]
-    return Pattern(term, re.compile("".join(parts)), not _is_cjk(term))
+    written = term.strip()
+    return Pattern(term, re.compile("".join(parts)), not _is_cjk(term), written.startswith("*"), written.endswith("*"))
 
 
 @dataclass(frozen=True)
@@ -231,8 +239,8 @@ def _narrowest(pattern: Pattern, letters: str, origin: Origin, text: str, start:
             if e <= s or not pattern.regex.fullmatch(letters, s, e):
                 continue
             first, last = origin[s], origin[e - 1] + 1
-            before = first > 0 and _is_letter(text[first - 1])
-            after = last < len(text) and _is_letter(text[last])
+            before = not pattern.open_start and first > 0 and _is_letter(text[first - 1])
+            after = not pattern.open_end and last < len(text) and _is_letter(text[last])
             if pattern.bounded and (before or after):
                 continue
             if not pattern.bounded and (before or after):

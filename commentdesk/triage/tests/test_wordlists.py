@@ -64,6 +64,18 @@ def test_odd_input_finds_nothing_and_never_fails(text: str) -> None:
     assert found(text) == []
 
 
+@pytest.mark.parametrize(("term", "text", "expected"), [
+    ("дурак*", "дураки все", ["дурак"]),  # an inflected form
+    ("idiot*", "how idiotic", ["idiot"]),
+    ("*head", "what a dickhead", ["head"]),
+    ("idiot", "how idiotic", []),  # without "*", whole words only
+    ("*head*", "ahead of time", ["head"]),
+])
+def test_a_star_lets_the_word_go_on(term: str, text: str, expected: list[str]) -> None:
+    """Latin, Cyrillic and Greek terms stand alone unless a "*" says the word may go on at that end."""
+    assert [text[m.start:m.end] for m in find_terms(text, [compile_term(term)])] == expected
+
+
 def test_terms_without_letters_are_ignored() -> None:
     """A term of digits or punctuation alone cannot be matched and is dropped."""
     assert compile_term("123 !!") is None
