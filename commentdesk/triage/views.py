@@ -113,8 +113,10 @@ def campaigns(request: HttpRequest, site: Site) -> HttpResponse:
     """The campaigns with pending comments (the moderator's languages), most pending first."""
     from commentdesk.moderation.forms import reason_choices
 
-    rows = pending_campaigns(site, allowed_languages(request.user, site), limit=CAMPAIGNS_SHOWN)
+    languages = allowed_languages(request.user, site)
+    rows = pending_campaigns(site, languages, limit=CAMPAIGNS_SHOWN)
     return page(request, site, "triage/campaigns.html", {
+        "languages": ", ".join(languages) if languages is not None else "",
         "rows": rows, "shown": CAMPAIGNS_SHOWN, "reasons": reason_choices(site), "max_bulk": MAX_BULK,
         "undo": pop_undo(request, site), "here": request.get_full_path()})
 

@@ -113,6 +113,16 @@ def test_train_command_prints_the_version(site: Any, seed_dir: Path) -> None:
     assert out.getvalue().startswith(ClassifierModel.objects.get(site=site).version)
 
 
+def test_train_command_warns_of_site_languages_without_data(site: Any, seed_dir: Path) -> None:
+    """A Russian desk with English and Korean seed data only: the warning names ru."""
+    site.languages = ["en", "ko", "ru"]
+    site.save()
+    err = io.StringIO()
+    call_command("triage", "train", "--site", site.slug, "--data", str(seed_dir), stdout=io.StringIO(), stderr=err)
+    assert err.getvalue().strip() == ("warning: too little labelled data in ru: the classifier skips those comments "
+                                      "until moderators' decisions teach it")
+
+
 def test_eval_prints_json_last(tmp_path: Path) -> None:
     """``triage eval --train --test --json`` ends with one JSON object holding every metric."""
     train = write_csv(tmp_path / "a.csv", [(t, 1) for t in SPAM[:20]] + [(t, 0) for t in HAM[:20]])
@@ -140,7 +150,7 @@ def test_eval_on_a_folder_splits_it_the_same_way_each_time(seed_dir: Path) -> No
     [
         ([], "give --data DIR"),
         (["--train", "a.csv"], "give --data DIR"),
-        (["--data", "nowhere"], "No such file"),
+        (["--data", "nowhere"], "nowhere has no train.csv"),
         (["--data", "nowhere", "--reject-at", "5"], "are probabilities"),
         (["--data", "nowhere", "--reject-at", "0.05"], "are probabilities"),
         (["--data", "nowhere", "--approve-at", "-1"], "are probabilities"),

@@ -70,6 +70,8 @@ class Command(BaseCommand):
                 if sets and not (folder / "train.csv").exists():
                     raise CommandError(f"{folder} holds data sets ({', '.join(sets)}); evaluate one of them, "
                                        f"e.g. --data {folder / sets[0]}")
+                if not (folder / "train.csv").is_file():
+                    raise CommandError(f"{folder} has no train.csv (columns id,text,label)")
                 texts, labels = classifier.read_csv(folder / "train.csv")
                 a, b, c, d = evaluation.split(texts, labels)
                 train, test = (a, b), (c, d)
@@ -111,6 +113,10 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{row.version} trained on {row.trained_on['rows']} comments {row.trained_on['sources']}")
+        known = classifier.known_languages(classifier.load_version(row.version)) or set()
+        if missing := [code for code in site.languages or [] if classifier.primary_language(code) not in known]:
+            self.stderr.write(f"warning: too little labelled data in {', '.join(missing)}: the classifier skips "
+                              "those comments until moderators' decisions teach it")
 
     def handle_rescore(self, **options: Any) -> None:
         """Score again in batches with :func:`commentdesk.triage.pipeline.score_batches` (all stages)."""
