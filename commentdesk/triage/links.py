@@ -29,6 +29,9 @@ MAX_LINKS = 50
 BARE_HOST = re.compile(rf"\b[^\W_](?:[\w-]{{0,62}}\.){{1,{MAX_LABELS}}}[^\W\d_][\w-]{{1,62}}\b")
 
 
+_DOTTED = re.compile(r"\w\.[^\W\d_]")
+
+
 def bare_hosts(text: str) -> set[str]:
     """The lower-case words of ``text`` shaped like host names, whatever their
     ending (at most ``MAX_LINKS``); "node.js" is one, "e.g." is not.
@@ -37,6 +40,8 @@ def bare_hosts(text: str) -> set[str]:
     ['casino.example', 'node.js', 'пример.рф']
     """
     found: set[str] = set()
+    if not _DOTTED.search(text):  # most comments: no dot between letters, nothing to look at
+        return found
     for m in BARE_HOST.finditer(text):
         found.add(m.group(0).lower())
         if len(found) >= MAX_LINKS:
