@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import unquote, urlsplit
 
@@ -30,16 +31,20 @@ BARE_HOST = re.compile(rf"\b[^\W_](?:[\w-]{{0,62}}\.){{1,{MAX_LABELS}}}[^\W\d_][
 
 
 _DOTTED = re.compile(r"\w\.[^\W\d_]")
+# Dots browsers take in host names (ideographic, full-width, half-width ideographic).
+_OTHER_DOTS = {ord("。"): ".", ord("．"): ".", ord("｡"): "."}
 
 
 def bare_hosts(text: str) -> set[str]:
     """The lower-case words of ``text`` shaped like host names, whatever their
     ending (at most ``MAX_LINKS``); "node.js" is one, "e.g." is not.
 
-    >>> sorted(bare_hosts("go to Casino.example/win, or node.js — e.g. not; пример.рф"))
-    ['casino.example', 'node.js', 'пример.рф']
+    >>> sorted(bare_hosts("go to Casino.example/win, or node.js — e.g. not; пример.рф 例子。中国"))
+    ['casino.example', 'node.js', 'пример.рф', '例子.中国']
     """
     found: set[str] = set()
+    if any(dot in text for dot in "。．｡"):
+        text = text.translate(_OTHER_DOTS)
     if not _DOTTED.search(text):  # most comments: no dot between letters, nothing to look at
         return found
     for m in BARE_HOST.finditer(text):
@@ -72,19 +77,26 @@ def domain_of(link: str) -> str:
     ('spam.example', 'spam.example')
     >>> domain_of("http://0x01020304/"), domain_of("http://16909060/x"), domain_of("http://01.02.3.4")
     ('1.2.3.4', '1.2.3.4', '1.2.3.4')
+    >>> domain_of("http://１６９０９０６０/"), domain_of("http://[::ffff:1.2.3.4]/")
+    ('1.2.3.4', '1.2.3.4')
     """
     target = (link if "://" in link else f"http://{link}").replace("\\", "/")
     try:
         host = unquote(urlsplit(target).hostname or "").lower().rstrip(".")
     except ValueError:
         return ""
-    if (address := ipv4(host)) is not None:
-        return address
+    try:  # an IPv6 literal; one holding an IPv4 address is that address
+        mapped = ipaddress.IPv6Address(host).ipv4_mapped
+        return str(mapped) if mapped is not None else host
+    except ValueError:
+        pass
     host = host.removeprefix("www.")
     try:
-        return host.encode("idna").decode("ascii")
+        # IDNA first: it maps full-width digits and dots to ASCII, as browsers do, before the IPv4 reading.
+        host = host.encode("idna").decode("ascii")
     except UnicodeError:
-        return host
+        pass
+    return ipv4(host) or host
 
 
 _DIGITS = {16: re.compile(r"[0-9a-fA-F]*"), 8: re.compile(r"[0-7]*"), 10: re.compile(r"[0-9]+")}

@@ -170,8 +170,10 @@ def compile_term(term: str) -> Pattern | None:
         return None
     parts = [f"{re.escape(m.group(1))}{'+' if len(m.group(0)) == 1 else '{%d,}' % len(m.group(0))}"
              for m in re.finditer(r"(.)\1*", letters)]
-    written = term.strip()
-    return Pattern(term, re.compile("".join(parts)), not _is_cjk(term), written.startswith("*"), written.endswith("*"))
+    written, bounded = term.strip(), not _is_cjk(term)
+    # "*" opens a bounded term's end; the others match inside words already (and keep their rule across spaces).
+    return Pattern(term, re.compile("".join(parts)), bounded, bounded and written.startswith("*"),
+                   bounded and written.endswith("*"))
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,10 @@ class Match:
     term: str
     start: int
     end: int
+
+
+# Refused candidates of one term searched past by one letter (see find_terms).
+OVERLAP_RETRIES = 32
 
 
 def _is_letter(ch: str) -> bool:
@@ -210,14 +216,17 @@ def find_terms(text: str, patterns: list[Pattern],
     found: list[Match] = []
     for pattern in patterns:
         # A candidate refused (no word boundary) is searched past by one letter,
-        # not by its length: "twa twat" holds "twat" overlapping "twatwat".
-        position = 0
+        # not by its length: "twa twat" holds "twat" overlapping "twatwat". After
+        # OVERLAP_RETRIES refusals, by its length (a text made of near-misses,
+        # "abab…" against many terms, took 16 times as long).
+        position, refused = 0, 0
         while (m := pattern.regex.search(letters, position)) is not None:
             span = _narrowest(pattern, letters, origin, text, m.start(), m.end())
             if span is not None:
                 found.append(Match(pattern.term, *span))
                 break
-            position = m.start() + 1
+            refused += 1
+            position = m.start() + 1 if refused <= OVERLAP_RETRIES else max(m.end(), m.start() + 1)
     return sorted(found, key=lambda m: (m.start, m.end))
 
 

@@ -77,7 +77,8 @@ def test_a_bare_blocked_domain_of_any_ending_is_found_but_not_counted(site: Any,
 @pytest.mark.django_db
 @pytest.mark.parametrize("link", ["http://casino.example\\@news.example/", "http://casino%2Eexample/x",
                                   "https://CASINO%2eEXAMPLE", "http://16909060/win", "http://0x01020304/",
-                                  "http://0x1.0x2.0x3.0x4/", "http://01.02.03.04/", "http://1.2.772/"])
+                                  "http://0x1.0x2.0x3.0x4/", "http://01.02.03.04/", "http://1.2.772/",
+                                  "http://１６９０９０６０/", "http://[::ffff:1.2.3.4]/"])
 def test_a_blocked_domain_is_seen_as_browsers_see_it(site: Any, scorers: Any, make_comment: Any, link: str) -> None:
     """A backslash before "@", percent-escaped dots and other spellings of an IPv4 address do not hide the
     host a browser would open."""

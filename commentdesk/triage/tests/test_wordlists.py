@@ -70,6 +70,7 @@ def test_odd_input_finds_nothing_and_never_fails(text: str) -> None:
     ("*head", "what a dickhead", ["head"]),
     ("idiot", "how idiotic", []),  # without "*", whole words only
     ("*head*", "ahead of time", ["head"]),
+    ("*시발*", "서울시 발표", []),  # a Korean term matches inside words already: "*" changes nothing
 ])
 def test_a_star_lets_the_word_go_on(term: str, text: str, expected: list[str]) -> None:
     """Latin, Cyrillic and Greek terms stand alone unless a "*" says the word may go on at that end."""
