@@ -209,8 +209,7 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             if campaign_id is None:
                 first = min(near, key=lambda o: (o["created_at"], o["pk"]))
                 campaign_id = -(len(created) + 1)
-                created[campaign_id] = {"site_id": c.site_id, "first": first["comment_id"],
-                                        "created_at": first["created_at"]}
+                created[campaign_id] = {"site_id": c.site_id, "created_at": first["created_at"]}
             for member in [me] + [o for o in near if o["campaign_id"] is None]:
                 member["campaign_id"] = member_of[member["pk"]] = campaign_id
             touched[campaign_id] = max(touched.get(campaign_id, c.created_at), c.created_at)
@@ -237,8 +236,8 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
 
 
 def _store_campaigns(created: dict[int, dict[str, Any]]) -> dict[int, int]:
-    """Store the campaigns :func:`record_many` made (temporary id → site, first
-    member, time); {temporary id: id}."""
+    """Store the campaigns :func:`record_many` made (temporary id → site and
+    the first member's time); {temporary id: id}."""
     from commentdesk.triage.models import Campaign
 
     if not created:
