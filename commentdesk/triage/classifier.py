@@ -85,6 +85,8 @@ from django.db import models
 from django.utils import timezone
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from commentdesk.triage.language import primary_language
+
 N_FEATURES = 2**20
 # Site decisions count this many times as much as a seed row: they are the
 # site's own policy, the seed sets only annotators' judgement.
@@ -192,11 +194,6 @@ class Examples:
                 self.languages[code] = self.languages.get(code, 0) + 1
 
 
-def primary_language(code: str) -> str:
-    """The primary subtag of a language code, lower case (``"ko-KR"`` → ``"ko"``); "" stays ""."""
-    return code.split("-")[0].lower()
-
-
 # A model scores comments of a language it learned from at least this many rows
 # (seed data and decisions together), or from this share of all its rows (a small
 # model of one language); others are skipped (see known_languages).
@@ -210,10 +207,15 @@ def known_languages(model: Any) -> set[str] | None:
     ``MIN_LANGUAGE_SHARE`` of its rows. None when it cannot say (a model stored
     before languages were counted, or trained from rows of unknown language, as
     ``triage eval`` does): then it scores every comment."""
-    languages: dict[str, int] = getattr(model, "commentdesk_languages", None) or {}
+    return enough_of(getattr(model, "commentdesk_languages", None) or {}, getattr(model, "commentdesk_rows", 0))
+
+
+def enough_of(languages: dict[str, int], rows: int) -> set[str] | None:
+    """:func:`known_languages` from a model's ``{language: rows}`` and its row
+    count (as ``ClassifierModel.trained_on`` keeps them); None for no languages."""
     if not languages:
         return None
-    enough = min(MIN_LANGUAGE_ROWS, MIN_LANGUAGE_SHARE * getattr(model, "commentdesk_rows", 0))
+    enough = min(MIN_LANGUAGE_ROWS, MIN_LANGUAGE_SHARE * rows)
     return {code for code, n in languages.items() if n >= enough}
 
 

@@ -119,7 +119,8 @@ def script_language(letters: str) -> str | None:
     return lang if n * 2 >= total else None
 
 
-def _primary(code: str) -> str:
+def primary_language(code: str) -> str:
+    """The primary subtag of a language code, lower case (``"ko-KR"`` → ``"ko"``); "" stays ""."""
     return code.split("-", 1)[0].lower()
 
 
@@ -140,7 +141,7 @@ def detect_language(text: str, allowed: list[str] | None = None, fallback: str =
     letters = letters_of(text or "")[:MAX_CHARS]
     if not letters:
         return Detection(fallback, 0.0, "fallback", "no letters")
-    by_primary = {_primary(code): code for code in (allowed or [])}
+    by_primary = {primary_language(code): code for code in (allowed or [])}
     # The best guess first; the whole ranking only when that one is not allowed
     # (the same answer: the loop stops at the first allowed guess either way).
     ranked = _detector().detect(letters, model="lite", k=1, threshold=0.0)

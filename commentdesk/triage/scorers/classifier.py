@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from commentdesk.triage.language import primary_language
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 
@@ -84,10 +85,10 @@ class ClassifierScorer(Scorer):
         for version, rows in by_version.items():
             model = classifier.load_version(version)
             if (known := classifier.known_languages(model)) is not None:
-                unlearned = {i for i in rows if (code := classifier.primary_language(contexts[i].language))
+                unlearned = {i for i in rows if (code := primary_language(contexts[i].language))
                              and code not in known}
                 for i in unlearned:
-                    out[i] = Skip(f"the classifier has not learned {classifier.primary_language(contexts[i].language)} "
+                    out[i] = Skip(f"the classifier has not learned {primary_language(contexts[i].language)} "
                                   f"comments yet (it knows {', '.join(sorted(known)) or 'no language'}); "
                                   "decisions teach it")
                 rows = [i for i in rows if i not in unlearned]

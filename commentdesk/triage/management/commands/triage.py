@@ -27,6 +27,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from commentdesk.triage import classifier, evaluation
+from commentdesk.triage.language import primary_language
 
 
 class Command(BaseCommand):
@@ -113,8 +114,8 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{row.version} trained on {row.trained_on['rows']} comments {row.trained_on['sources']}")
-        known = classifier.known_languages(classifier.load_version(row.version)) or set()
-        if missing := [code for code in site.languages or [] if classifier.primary_language(code) not in known]:
+        known = classifier.enough_of(row.trained_on["languages"], row.trained_on["rows"]) or set()
+        if missing := [code for code in site.languages or [] if primary_language(code) not in known]:
             self.stderr.write(f"warning: too little labelled data in {', '.join(missing)}: the classifier skips "
                               "those comments until moderators' decisions teach it")
 
