@@ -4,10 +4,11 @@
     A reader's comment was stored (any status). Sent after the transaction
     commits. Triage and notifications listen.
 
-``comment_edited(sender=Comment, comment: Comment)``
-    The author changed the text of their pending comment. Sent after the
-    transaction commits, only when the text changed. Triage listens (it scores
-    the new text again).
+``comment_edited(sender=Comment, comment: Comment, editor: str)``
+    The text of a pending comment changed: ``editor`` is ``"author"`` (the
+    reader's own edit) or ``"moderator"`` (an edit under the Terms of Use).
+    Sent after the transaction commits, only when the text changed. Triage
+    listens (it scores the new text again).
 
 ``comments_published(sender=Comment, comment_ids: list[int])``
     Comments were approved for the first time (by a moderator or a policy).

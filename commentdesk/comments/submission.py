@@ -247,5 +247,5 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
             locked.body = new_body
             locked.edited_at = now
             locked.save(update_fields=["body", "edited_at"])
-            transaction.on_commit(lambda: comment_edited.send(sender=Comment, comment=locked))
+            transaction.on_commit(lambda: comment_edited.send(sender=Comment, comment=locked, editor="author"))
     return locked

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment, Commenter, CommentRevision, Thread
-from commentdesk.comments.signals import comments_published, thread_changed
+from commentdesk.comments.signals import comment_edited, comments_published, thread_changed
 from commentdesk.comments.submission import clean_body
 from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
@@ -199,6 +199,8 @@ def edit(
 ) -> Comment:
     """A moderator's edit under the Terms of Use: keeps the earlier text as a
     revision, marks the comment ``edited_by_moderator`` and logs before/after.
+    Of a pending comment, sends ``comment_edited`` (editor ``"moderator"``)
+    after the commit, so that triage scores the new text.
 
     ``reason`` is a code of the site's list (required). Raises ``Invalid`` for a
     bad body or reason, 403 ``forbidden`` without rights.
@@ -248,6 +250,9 @@ def edit(
         ).save()
         if locked.status == Comment.Status.APPROVED:
             refresh_after_commit({locked.thread_id})
+        elif locked.status == Comment.Status.PENDING:
+            # Still in the queue: its risk and reasons must be of the new text.
+            transaction.on_commit(lambda: comment_edited.send(sender=Comment, comment=locked, editor="moderator"))
     return locked
 
 

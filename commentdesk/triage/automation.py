@@ -9,7 +9,8 @@ e-mails and undo in the desk work exactly as after a moderator's decision.
 Only a finished score counts: state ``scored`` with every scorer's result (none
 skipped, none failed), a risk, and a comment still pending with the very text
 that was scored (the decision names the scored version; an edit or a
-moderator's decision in between wins). A partial or failed score is never acted on.
+moderator's decision in between wins). A partial or failed score is never acted on,
+nor a comment a moderator edited: a person is handling it.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def automate(comment: Comment, score: Score) -> str | None:
     logged and leaves the comment pending for a moderator.
     """
     try:
-        if comment.status != Comment.Status.PENDING:
+        if comment.status != Comment.Status.PENDING or comment.edited_by_moderator:
             return None
         policy = TriagePolicy.for_site(comment.site_id)
         if not policy.automates:

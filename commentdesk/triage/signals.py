@@ -47,15 +47,23 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
         automation.automate(comment, score)
 
 
-def on_comment_edited(sender: Any, comment: Comment, **kwargs: Any) -> None:
-    """The author changed the text of a pending comment: score the new text
-    again, exactly as a new submission (the Score is replaced stage by stage).
-    What triage derived from the old text goes first: the detected language
-    (else the old text's language chose the word lists: a banned term of
-    another language slipped through) and the near-duplicate fingerprint
-    (else the comment stayed in the old text's campaign)."""
+def on_comment_edited(sender: Any, comment: Comment, editor: str = "author", **kwargs: Any) -> None:
+    """The text of a pending comment changed: score the new text again, exactly
+    as a new submission (the Score is replaced stage by stage).
+
+    After the author's edit, what triage derived from the old text goes first:
+    the detected language (else the old text's language chose the word lists: a
+    banned term of another language slipped through) and the near-duplicate
+    fingerprint (else the comment stayed in the old text's campaign). After a
+    moderator's edit (``editor="moderator"``) both stay: the language desk that
+    holds the comment keeps it, and the campaign is evidence of what the author
+    wrote. Automation never decides a comment a moderator edited
+    (:func:`~commentdesk.triage.automation.automate`)."""
     from commentdesk.triage.models import Fingerprint
 
+    if editor == "moderator":
+        on_comment_submitted(sender, comment)
+        return
     try:
         Fingerprint.objects.filter(comment_id=comment.pk).delete()
         Comment.objects.filter(pk=comment.pk).update(language="")

@@ -134,6 +134,25 @@ def test_changed_since_scoring_is_left_alone(site: Any, scorers: Any, make_comme
     assert list(AuditLogEntry.objects.values_list("actor_name", flat=True)) == ["mo"]
 
 
+def test_a_comment_a_moderator_edited_is_left_to_a_moderator(
+    site: Any, scorers: Any, post_comment: Any, moderator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A moderator's edit scores the pending comment again, and however high its new risk,
+    automation does not decide it: a person is handling it."""
+    from commentdesk.moderation.decisions import edit
+
+    scorers(fixed(0.5))
+    comment = posted(post_comment, django_capture_on_commit_callbacks)
+    assert comment.status == "pending"
+    automate_on(site)
+    scorers(fixed(0.99))
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(comment, "Shortened by the desk.", moderator, "other")
+    comment.refresh_from_db()
+    assert comment.status == "pending" and comment.triage_score.risk == 0.99
+    assert list(AuditLogEntry.objects.values_list("action", flat=True)) == ["edit"]
+
+
 def test_moderator_undoes_triage_in_the_desk(
     site: Any, scorers: Any, post_comment: Any, django_capture_on_commit_callbacks: Any, desk: Client
 ) -> None:

@@ -192,16 +192,21 @@ def test_task_for_many_comments_counts_the_gone(scorers: Any, make_comment: Any)
     assert Score.objects.filter(state="scored").count() == 3
 
 
-def test_a_batch_does_not_finish_a_score_its_author_edited_meanwhile(scorers: Any, make_comment: Any) -> None:
-    """The worker loaded the old text; the author's edit restarted the Score: the batch leaves
-    that one partial for the edit's own task, and scores the others (from an attack)."""
+@pytest.mark.parametrize("edited_at", [True, False], ids=["author", "moderator"])
+def test_a_batch_does_not_finish_a_score_whose_text_was_edited_meanwhile(
+    scorers: Any, make_comment: Any, edited_at: bool
+) -> None:
+    """The worker loaded the old text; an edit restarted the Score: the batch leaves that one
+    partial for the edit's own task, and scores the others (from an attack). An author's edit
+    sets ``edited_at``; a moderator's does not, so the texts themselves are compared."""
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
             {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5, "stage": "background"}})
     comments = [make_comment(f"comment {i}") for i in range(3)]
     for c in comments:
         pipeline.score_comment(c, "request")
     loaded = list(Comment.objects.filter(pk__in=[c.pk for c in comments]).order_by("pk"))
-    Comment.objects.filter(pk=comments[1].pk).update(body="edited meanwhile", edited_at=timezone.now())
+    Comment.objects.filter(pk=comments[1].pk).update(
+        body="edited meanwhile", **({"edited_at": timezone.now()} if edited_at else {}))
     pipeline.score_comments(loaded, "background")
     assert list(Score.objects.order_by("comment_id").values_list("state", flat=True)) == [
         "scored", "partial", "scored"]

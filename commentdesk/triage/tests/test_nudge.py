@@ -239,6 +239,57 @@ def test_author_edit_into_another_language_meets_that_languages_list(
     assert bytes(Fingerprint.objects.get(comment=comment).signature) != old_signature
 
 
+def test_moderator_edit_of_a_pending_comment_is_scored_again(
+    site: Any, scorers: Any, post_comment: Any, moderator: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A moderator who edits a banned term out of a pending comment sees its risk and reasons
+    of the new text; the language desk and the campaign fingerprint (the author's words) stay."""
+    from commentdesk.moderation.decisions import edit
+    from commentdesk.triage.models import Fingerprint
+
+    WordList.objects.create(site=site, kind="banned", terms="scam")
+    scorers(LANGUAGE, WORDS, {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer",
+                              "OPTIONS": {"stage": "request"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        data = post_comment(body="This article about the harbour renovation is a scam, read it twice.").json()
+    comment = Comment.objects.get(public_id=data["comment"]["id"])
+    assert comment.language == "en" and comment.triage_score.reasons[0].startswith("banned term: scam")
+    signature = bytes(Fingerprint.objects.get(comment=comment).signature)
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(comment, "This article about the harbour renovation is [removed], read it twice.", moderator,
+             "personal_attack")
+    comment.refresh_from_db()
+    score = Score.objects.get(comment=comment)
+    assert score.state == "scored" and score.scores["words"] == 0.0
+    assert not any(r.startswith("banned term") for r in score.reasons)
+    assert comment.language == "en" and bytes(Fingerprint.objects.get(comment=comment).signature) == signature
+
+
+def test_moderator_edit_of_a_published_comment_is_not_scored_again(
+    site: Any, post_comment: Any, moderator: Any, publish: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Only a comment still in the queue is scored again: an approved one has been decided."""
+    from commentdesk.comments.signals import comment_edited
+    from commentdesk.moderation.decisions import edit
+
+    seen: list[tuple[str, str]] = []
+
+    def listen(sender: Any, comment: Comment, editor: str, **kwargs: Any) -> None:
+        seen.append((comment.body, editor))
+
+    pending = Comment.objects.get(public_id=post_comment(body="Pending text.").json()["comment"]["id"])
+    approved = Comment.objects.get(public_id=post_comment(body="Approved text.").json()["comment"]["id"])
+    publish(approved)
+    comment_edited.connect(listen, dispatch_uid="test.listen")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            edit(Comment.objects.get(pk=approved.pk), "Approved, edited.", moderator, "other")
+            edit(Comment.objects.get(pk=pending.pk), "Pending, edited.", moderator, "other")
+    finally:
+        comment_edited.disconnect(dispatch_uid="test.listen")
+    assert seen == [("Pending, edited.", "moderator")]
+
+
 def test_unchanged_edit_sends_no_signal(site: Any, post_comment: Any, client: Client,
                                         django_capture_on_commit_callbacks: Any) -> None:
     """An edit to the same text changes nothing, so nothing is scored again."""
