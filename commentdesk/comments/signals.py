@@ -5,8 +5,9 @@
     commits. Triage and notifications listen.
 
 ``comment_edited(sender=Comment, comment: Comment, editor: str)``
-    The text of a pending comment changed: ``editor`` is ``"author"`` (the
-    reader's own edit) or ``"moderator"`` (an edit under the Terms of Use).
+    The text of a comment changed: ``editor`` is ``"author"`` (the reader's
+    own edit, of a pending comment) or ``"moderator"`` (an edit under the
+    Terms of Use, of a comment of any status but removed).
     Sent after the transaction commits, only when the text changed. Triage
     listens (it scores the new text again).
 

@@ -199,8 +199,9 @@ def edit(
 ) -> Comment:
     """A moderator's edit under the Terms of Use: keeps the earlier text as a
     revision, marks the comment ``edited_by_moderator`` and logs before/after.
-    Of a pending comment, sends ``comment_edited`` (editor ``"moderator"``)
-    after the commit, so that triage scores the new text.
+    Sends ``comment_edited`` (editor ``"moderator"``) after the commit, so that
+    triage scores the new text: the Score of a comment in the queue, or put
+    back into it by an undo, is always of its current text.
 
     ``reason`` is a code of the site's list (required). Raises ``Invalid`` for a
     bad body or reason, 403 ``forbidden`` without rights.
@@ -250,9 +251,7 @@ def edit(
         ).save()
         if locked.status == Comment.Status.APPROVED:
             refresh_after_commit({locked.thread_id})
-        elif locked.status == Comment.Status.PENDING:
-            # Still in the queue: its risk and reasons must be of the new text.
-            transaction.on_commit(lambda: comment_edited.send(sender=Comment, comment=locked, editor="moderator"))
+        transaction.on_commit(lambda: comment_edited.send(sender=Comment, comment=locked, editor="moderator"))
     return locked
 
 

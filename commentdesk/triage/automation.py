@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
+
 from commentdesk.comments.models import Comment
 from commentdesk.lib.errors import CommentdeskError
 from commentdesk.triage.models import Score, TriagePolicy
@@ -70,8 +72,16 @@ def automate(comment: Comment, score: Score) -> str | None:
         from commentdesk.moderation.decisions import TRIAGE, decide
 
         reason = policy.auto_reason if action != "approve" else ""
-        decide(comment.site, [comment.public_id], action, TRIAGE, reason=reason, note=note,
-               versions={comment.public_id: comment.version})
+        with transaction.atomic():
+            # Read again under the row's lock: ``comment`` was loaded before scoring,
+            # and a moderator's edit since (even back to the scored text, which the
+            # version below cannot tell) leaves the comment to people.
+            edited = (Comment.objects.select_for_update().filter(pk=comment.pk)
+                      .values_list("edited_by_moderator", flat=True).first())
+            if edited is not False:
+                return None
+            decide(comment.site, [comment.public_id], action, TRIAGE, reason=reason, note=note,
+                   versions={comment.public_id: comment.version})
         return action
     except CommentdeskError as exc:
         logger.info("triage automation left comment %s to moderators: %s", comment.pk, exc.message)

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models.functions import MD5
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -224,7 +224,9 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
     cuts any number into such batches).
 
     Outside the request, on PostgreSQL, the batch is one transaction whose
-    commit does not wait for the disk (:func:`relaxed_commit`); on SQLite the
+    commit does not wait for the disk (:func:`relaxed_commit`), scored once
+    more when another transaction stored a Score of one of its comments first
+    (``IntegrityError``; raised if that happens twice); on SQLite the
     scorers run outside any transaction, so that the database's single write
     lock is held only while the rows are written.
     """
@@ -240,9 +242,19 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
             gc.enable()
     connection = connections[router.db_for_write(Score)]
     if stage != "request" and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with transaction.atomic(using=connection.alias):
-            relaxed_commit(connection)
-            return _score_comments(comments, stage)
+        try:
+            with transaction.atomic(using=connection.alias):
+                relaxed_commit(connection)
+                return _score_comments(comments, stage)
+        except IntegrityError:
+            # Another transaction stored a Score for one of these comments between
+            # this one's read of the Scores and its insert (an edit's scoring, a second
+            # task): once more, now reading it. (SQLite's writes take the database's
+            # lock before that read, so they cannot meet.)
+            logger.info("triage: a Score of the batch was stored meanwhile; scoring the batch again")
+            with transaction.atomic(using=connection.alias):
+                relaxed_commit(connection)
+                return _score_comments(comments, stage)
     return _score_comments(comments, stage)
 
 

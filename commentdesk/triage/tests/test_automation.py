@@ -153,6 +153,24 @@ def test_a_comment_a_moderator_edited_is_left_to_a_moderator(
     assert list(AuditLogEntry.objects.values_list("action", flat=True)) == ["edit"]
 
 
+def test_a_moderators_edit_back_to_the_scored_text_still_stops_triage(
+    site: Any, scorers: Any, make_comment: Any, moderator: Any
+) -> None:
+    """The worker loaded the comment before a moderator edited it and then put the scored
+    text back (A → B → A): the version matches, but triage does not decide (from an attack)."""
+    from commentdesk.moderation.decisions import edit
+
+    automate_on(site)
+    scorers(fixed(0.99))
+    loaded = make_comment("Original text of the reader.")
+    score = pipeline.score_comment(loaded)
+    edit(Comment.objects.get(pk=loaded.pk), "Shortened by the desk.", moderator, "other")
+    edit(Comment.objects.get(pk=loaded.pk), "Original text of the reader.", moderator, "other")
+    assert automation.automate(loaded, score) is None
+    assert Comment.objects.get(pk=loaded.pk).status == "pending"
+    assert list(AuditLogEntry.objects.values_list("action", flat=True)) == ["edit", "edit"]
+
+
 def test_moderator_undoes_triage_in_the_desk(
     site: Any, scorers: Any, post_comment: Any, django_capture_on_commit_callbacks: Any, desk: Client
 ) -> None:

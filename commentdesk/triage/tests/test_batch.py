@@ -213,6 +213,53 @@ def test_a_batch_does_not_finish_a_score_whose_text_was_edited_meanwhile(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_score_stored_meanwhile_by_another_transaction_is_read_again(
+    site: Any, scorers: Any, make_comment: Any, moderator: Any, monkeypatch: Any
+) -> None:
+    """An import's batch read no Scores; before it inserts its own, a moderator's edit in
+    another connection stores one for a comment of the batch. On PostgreSQL the insert
+    then conflicts: the batch is scored once more, and every comment ends scored, none
+    "not scored" (from an attack). SQLite takes its write lock before the read, so
+    there the edit could only wait for the batch."""
+    import threading
+
+    from django.db import connection
+
+    from commentdesk.moderation.decisions import edit
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's writes cannot meet this way")
+    scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
+            {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5, "stage": "background"}})
+    comments = [make_comment(f"Imported comment number {i}.", import_source="disqus", import_id=str(i))
+                for i in range(5)]
+    target, original, calls = comments[2], pipeline._store_new, []
+
+    def store_new(scores: list[Score]) -> None:
+        calls.append(len(scores))
+        if len(calls) == 1:
+            def other() -> None:
+                try:
+                    edit(Comment.objects.select_related("site").get(pk=target.pk), "Edited by the desk.",
+                         moderator, "other")
+                finally:
+                    connection.close()  # this thread's own connection
+
+            thread = threading.Thread(target=other)
+            thread.start()
+            thread.join()
+        original(scores)
+
+    monkeypatch.setattr(pipeline, "_store_new", store_new)
+    assert tasks.score_many_in_background.call([c.pk for c in comments]) == {
+        "scored": 5, "not_scored": 0, "gone": 0}
+    assert Score.objects.get(comment=target).state == "partial"  # the edit's own task finishes it
+    assert Score.objects.exclude(comment=target).filter(state="scored").count() == 4
+    assert calls == [5, 4]  # scored once more, reading the edit's Score
+    assert tasks.score_in_background.call(target.pk) == "scored"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comment: Any) -> None:
     """A Score left partial and comments left without a Score (a lost task, a crash,
     an import whose task is lost) are scored by the worker after housekeeping; recent

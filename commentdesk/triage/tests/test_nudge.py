@@ -265,29 +265,26 @@ def test_moderator_edit_of_a_pending_comment_is_scored_again(
     assert comment.language == "en" and bytes(Fingerprint.objects.get(comment=comment).signature) == signature
 
 
-def test_moderator_edit_of_a_published_comment_is_not_scored_again(
-    site: Any, post_comment: Any, moderator: Any, publish: Any, django_capture_on_commit_callbacks: Any
+@pytest.mark.parametrize("action", ["approve", "reject", "spam"])
+def test_moderator_edit_of_a_decided_comment_is_scored_again(
+    site: Any, scorers: Any, post_comment: Any, moderator: Any, publish: Any,
+    django_capture_on_commit_callbacks: Any, action: str
 ) -> None:
-    """Only a comment still in the queue is scored again: an approved one has been decided."""
-    from commentdesk.comments.signals import comment_edited
+    """A decided comment a moderator edits is scored again (and not decided by triage), so
+    that putting it back into the queue shows the risk of the text it now has (from an attack)."""
     from commentdesk.moderation.decisions import edit
 
-    seen: list[tuple[str, str]] = []
-
-    def listen(sender: Any, comment: Comment, editor: str, **kwargs: Any) -> None:
-        seen.append((comment.body, editor))
-
-    pending = Comment.objects.get(public_id=post_comment(body="Pending text.").json()["comment"]["id"])
-    approved = Comment.objects.get(public_id=post_comment(body="Approved text.").json()["comment"]["id"])
-    publish(approved)
-    comment_edited.connect(listen, dispatch_uid="test.listen")
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            edit(Comment.objects.get(pk=approved.pk), "Approved, edited.", moderator, "other")
-            edit(Comment.objects.get(pk=pending.pk), "Pending, edited.", moderator, "other")
-    finally:
-        comment_edited.disconnect(dispatch_uid="test.listen")
-    assert seen == [("Pending, edited.", "moderator")]
+    WordList.objects.create(site=site, kind="banned", terms="scam")
+    scorers(LANGUAGE, WORDS)
+    with django_capture_on_commit_callbacks(execute=True):
+        data = post_comment(body="This article is a scam.").json()
+    comment = Comment.objects.get(public_id=data["comment"]["id"])
+    publish(comment, action=action, reason="" if action == "approve" else "other")
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(comment, "This article is [removed].", moderator, "other")
+    publish(comment, action="restore")
+    score = Score.objects.get(comment=comment)
+    assert comment.status == "pending" and score.risk == 0.0 and score.reasons == []
 
 
 def test_unchanged_edit_sends_no_signal(site: Any, post_comment: Any, client: Client,
