@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
@@ -44,7 +45,19 @@ class TokenAuth(APIKeyHeader):
         return token.user
 
 
-moderator_auth = [TokenAuth(), SessionAuth()]
+class DeskSessionAuth(SessionAuth):
+    """The desk's login session (django-ninja's ``SessionAuth``, CSRF-checked on
+    writes). A request without the session cookie is not a session request: it
+    gets the 401 that asks for a login or a token, not a 403 about a CSRF
+    cookie it never needed (a token client with a wrong or missing token)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super().__call__(request)
+
+
+moderator_auth = [TokenAuth(), DeskSessionAuth()]
 
 
 class DecisionIn(Schema):
