@@ -71,9 +71,12 @@ def test_queue_filters_to_one_campaign_and_shows_each_comments_campaign(
     page = tree(desk.get(f"/desk/demo/?campaign={campaign.pk}"))
     assert item_ids(page) == [c.public_id for c in english]
     assert "campaign" in page.xpath("//p[@class='lede']")[0].text_content()
-    li = item(tree(desk.get("/desk/demo/")), korean[0])
+    li = item(tree(desk.get("/desk/demo/?order=risk")), korean[0])
     korean_campaign = Campaign.objects.get(members__comment=korean[0])
-    assert li.xpath(".//a[@class='campaign-link']/@href") == [f"?status=pending&campaign={korean_campaign.pk}"]
+    # The queue's order goes along (a new user's trial: "Only this article" lost it).
+    assert li.xpath(".//a[@class='campaign-link']/@href") == [
+        f"?status=pending&order=risk&campaign={korean_campaign.pk}"]
+    assert li.xpath(".//a[text()='Only this article']/@href")[0].startswith("?status=pending&order=risk&thread=")
     assert "3 near-duplicate comments" in li.xpath(".//span[@class='campaign-size']")[0].text
 
 
@@ -127,6 +130,23 @@ def test_an_edit_after_the_confirmation_was_drawn_refuses_the_campaign_decision(
     response = desk.post(form.get("action"), data, follow=True)
     assert "Nothing was changed" in alert_messages(response)
     assert set(Comment.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_member_a_moderator_rewrote_leaves_the_campaign(
+        desk: Client, site: Any, moderator: User, two_campaigns: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """A moderator rewrites one of a campaign's comments into a text of its own: it is no
+    longer a member, so the campaign's bulk decision does not take it along (from a new
+    user's trial)."""
+    from commentdesk.moderation.decisions import edit
+
+    english, _ = two_campaigns
+    campaign = Campaign.objects.get(members__comment=english[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(english[1], "Thanks for covering the bus route changes in such detail.", moderator, "other")
+    assert not Campaign.objects.filter(members__comment=english[1]).exists()
+    page = tree(desk.post(f"/desk/demo/campaigns/{campaign.pk}/decide/", {"action": "spam", "reason": "spam"}))
+    assert page.xpath("//form[contains(@class, 'confirm')]/p")[0].text == "Mark 3 comments as spam (spam)?"
+    assert "bus route" not in page.xpath("//ol[@class='confirm-members']")[0].text_content()
 
 
 def test_bad_campaign_decisions_change_nothing(desk: Client, site: Any, other_site: Any, two_campaigns: Any,
