@@ -161,6 +161,18 @@ def post_comment(site: Site, reader_client: Client) -> Any:
 
 
 @pytest.fixture
+def still_clock() -> Iterator[None]:
+    """The clock stands still (``time_machine``, now): for tests that count up to a rate
+    limit, whose fixed windows (``lib.ratelimit``) would otherwise reset the count when
+    a test happened to run across a window's end."""
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
+
+@pytest.fixture
 def publish(site: Site, moderator: User, django_capture_on_commit_callbacks: Any) -> Any:
     """``publish(*comments, action="approve", reason="")``: Mo decides on them through
     ``moderation.decide`` (approve by default), and the after-commit snapshot

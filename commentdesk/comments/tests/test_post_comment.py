@@ -533,7 +533,8 @@ def test_honeypot_on_post_moderated_site_is_not_published(
 # --- rate limit -------------------------------------------------------------------------
 
 
-def test_rate_limit_answers_429_with_retry_after(post_comment: Any, settings: Any, stored: Any) -> None:
+def test_rate_limit_answers_429_with_retry_after(post_comment: Any, settings: Any, stored: Any,
+                                                still_clock: None) -> None:
     """Past ``COMMENTS_RATE_LIMIT`` submissions per window, 429 ``rate_limited`` with Retry-After seconds."""
     settings.COMMENTS_RATE_LIMIT = 2
     settings.COMMENTS_RATE_WINDOW = 60
@@ -547,7 +548,7 @@ def test_rate_limit_answers_429_with_retry_after(post_comment: Any, settings: An
     assert stored() == before
 
 
-def test_rate_limit_is_per_address(post_comment: Any, settings: Any) -> None:
+def test_rate_limit_is_per_address(post_comment: Any, settings: Any, still_clock: None) -> None:
     """Another reader's address has its own allowance."""
     settings.COMMENTS_RATE_LIMIT = 1
     assert post_comment().status_code == 202
@@ -628,7 +629,8 @@ def test_concurrent_twins_with_one_key_store_one_comment(site: Site) -> None:
     assert Comment.objects.filter(thread__key="/twins").count() == 1
 
 
-def test_idempotent_replay_does_not_count_against_the_rate_limit(post_comment: Any, settings: Any) -> None:
+def test_idempotent_replay_does_not_count_against_the_rate_limit(post_comment: Any, settings: Any,
+                                                                still_clock: None) -> None:
     """Retries of one submission are not new submissions."""
     settings.COMMENTS_RATE_LIMIT = 1
     for _ in range(3):

@@ -165,7 +165,7 @@ def test_note_of_500_characters_is_accepted(reader_client: Client, published: Co
     assert flag(reader_client, published.public_id, reason="other", note="n" * 500).status_code == 202
 
 
-def test_flags_are_rate_limited(reader_client: Client, published: Comment, settings: Any) -> None:
+def test_flags_are_rate_limited(reader_client: Client, published: Comment, settings: Any, still_clock: None) -> None:
     """A reader flooding reports gets 429 ``rate_limited`` with Retry-After."""
     settings.COMMENTS_RATE_LIMIT = 1  # flags allow three times the comment limit
     reasons = iter(REASONS)

@@ -139,7 +139,8 @@ def test_bad_bodies(nudging: Any, reader_client: Client, payload: dict[str, Any]
     assert field in answer.json()["error"]["fields"]
 
 
-def test_unknown_site_huge_request_and_rate_limit(nudging: Any, reader_client: Client, settings: Any) -> None:
+def test_unknown_site_huge_request_and_rate_limit(nudging: Any, reader_client: Client, settings: Any,
+                                                 still_clock: None) -> None:
     """404 unknown_site; 413 over 64 KiB; 429 with Retry-After past three times the submission limit."""
     assert ask(reader_client, "hello", slug="nowhere").json()["error"]["code"] == "unknown_site"
     assert ask(reader_client, "y" * 70_000).status_code == 413
@@ -148,7 +149,8 @@ def test_unknown_site_huge_request_and_rate_limit(nudging: Any, reader_client: C
     assert answers == [200, 200, 200, 429]
 
 
-def test_rate_limit_answer_speaks_of_draft_checks(nudging: Any, reader_client: Client, settings: Any) -> None:
+def test_rate_limit_answer_speaks_of_draft_checks(nudging: Any, reader_client: Client, settings: Any,
+                                                 still_clock: None) -> None:
     """The 429 names what was counted (checks of drafts, not comments), in API.md's error shape."""
     settings.COMMENTS_RATE_LIMIT = 1
     answers = [ask(reader_client, "hello") for _ in range(4)]
@@ -242,12 +244,14 @@ def test_author_edit_into_another_language_meets_that_languages_list(
 def test_moderator_edit_of_a_pending_comment_is_scored_again(
     site: Any, scorers: Any, post_comment: Any, moderator: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    """A moderator who edits a banned term out of a pending comment sees its risk and reasons
-    of the new text; the language desk and the campaign fingerprint (the author's words) stay."""
+    """A moderator who rewrites a pending comment sees the risk, reasons, language and
+    fingerprint of the new text: the English banned term's reason goes, the Korean list
+    meets the Korean text (from a new user's trial)."""
     from commentdesk.moderation.decisions import edit
     from commentdesk.triage.models import Fingerprint
 
     WordList.objects.create(site=site, kind="banned", terms="scam")
+    WordList.objects.create(site=site, kind="banned", language="ko", terms="바보")
     scorers(LANGUAGE, WORDS, {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer",
                               "OPTIONS": {"stage": "request"}})
     with django_capture_on_commit_callbacks(execute=True):
@@ -256,13 +260,12 @@ def test_moderator_edit_of_a_pending_comment_is_scored_again(
     assert comment.language == "en" and comment.triage_score.reasons[0].startswith("banned term: scam")
     signature = bytes(Fingerprint.objects.get(comment=comment).signature)
     with django_capture_on_commit_callbacks(execute=True):
-        edit(comment, "This article about the harbour renovation is [removed], read it twice.", moderator,
-             "personal_attack")
+        edit(comment, "기사 잘 읽었습니다 항구 재개발 부분이 정말 유익했어요 감사합니다 바보", moderator, "other")
     comment.refresh_from_db()
     score = Score.objects.get(comment=comment)
-    assert score.state == "scored" and score.scores["words"] == 0.0
-    assert not any(r.startswith("banned term") for r in score.reasons)
-    assert comment.language == "en" and bytes(Fingerprint.objects.get(comment=comment).signature) == signature
+    assert comment.language == "ko" and score.state == "scored" and score.scores["words"] == 0.95
+    assert [r for r in score.reasons if r.startswith("banned term")] == ['banned term: 바보 ("바보")']
+    assert bytes(Fingerprint.objects.get(comment=comment).signature) != signature
 
 
 @pytest.mark.parametrize("action", ["approve", "reject", "spam"])
