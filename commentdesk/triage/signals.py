@@ -47,26 +47,22 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
         automation.automate(comment, score)
 
 
-def on_comment_edited(sender: Any, comment: Comment, editor: str = "author", **kwargs: Any) -> None:
-    """The text of a comment changed: score the new text again, exactly as a
-    new submission (the Score is replaced stage by stage), so that a Score is
-    always of the current text, also of a decided comment a moderator edited
-    that an undo may put back into the queue.
+def on_comment_edited(sender: Any, comment: Comment, **kwargs: Any) -> None:
+    """The text of a comment changed (the author's edit or a moderator's): score
+    the new text again, exactly as a new submission (the Score is replaced stage
+    by stage), so that a Score is always of the current text, also of a decided
+    comment a moderator edited that an undo may put back into the queue.
 
-    After the author's edit, what triage derived from the old text goes first:
-    the detected language (else the old text's language chose the word lists: a
-    banned term of another language slipped through) and the near-duplicate
-    fingerprint (else the comment stayed in the old text's campaign). After a
-    moderator's edit (``editor="moderator"``) both stay: the language desk that
-    holds the comment keeps it (a comment that had none, such as one of emoji
-    only, gets the new text's), and the campaign is evidence of what the author
-    wrote. Automation never decides a comment a moderator edited, nor one that
-    is not pending (:func:`~commentdesk.triage.automation.automate`)."""
+    What triage derived from the old text goes first: the detected language
+    (else the old text's language chose the word lists: a banned term of
+    another language slipped through, and the comment stayed in the old
+    language's desk) and the near-duplicate fingerprint (else a comment
+    rewritten into a text of its own stayed in the old text's campaign, and a
+    bulk decision on the campaign took it along). Automation never decides a
+    comment a moderator edited, nor one that is not pending
+    (:func:`~commentdesk.triage.automation.automate`)."""
     from commentdesk.triage.models import Fingerprint
 
-    if editor == "moderator":
-        on_comment_submitted(sender, comment)
-        return
     try:
         Fingerprint.objects.filter(comment_id=comment.pk).delete()
         Comment.objects.filter(pk=comment.pk).update(language="")

@@ -52,8 +52,9 @@ class CampaignScorer(Scorer):
         if found.near:
             n = len(found.near)
             value = min(0.9, 0.3 + 0.1 * n)
+            t, c = found.threads, found.commenters
             reasons.append(f"{n} near-duplicate{'s' if n > 1 else ''} in {minutes(self.window)} "
-                           f"({found.threads} threads, {found.commenters} commenters)")
+                           f"({t} thread{'s' if t > 1 else ''}, {c} commenter{'s' if c > 1 else ''})")
         if k >= self.burst_count:
             value = max(value, min(BURST_MAX, 0.3 + 0.05 * (k - self.burst_count)))
             reasons.append(f"{k + 1} comments from one address in {minutes(self.burst_window)}")

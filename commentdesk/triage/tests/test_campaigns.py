@@ -36,6 +36,16 @@ def test_near_duplicates_across_threads_form_one_campaign(site: Any, scorers: An
     assert scores[-1].details["campaign"]["campaign_id"] == campaign.pk
 
 
+def test_a_reason_counts_one_thread_and_one_commenter_in_the_singular(site: Any, scorers: Any) -> None:
+    """Two near-duplicates by one commenter under one article (a new user's trial)."""
+    scorers(CAMPAIGN)
+    thread = ThreadFactory(site=site)
+    first = post(site, TEXT.format(n=2026), minutes_ago=2, thread=thread)
+    second = CommentFactory(thread=thread, commenter=first.commenter, body=TEXT.format(n=2027))
+    pipeline.score_comment(first)
+    assert pipeline.score_comment(second).reasons == ["1 near-duplicate in 60 min (1 thread, 1 commenter)"]
+
+
 def test_different_texts_and_other_sites_are_not_clustered(site: Any, other_site: Any, scorers: Any) -> None:
     """Unrelated comments, the same text on another site, and old copies outside the window stay apart."""
     scorers(CAMPAIGN)
