@@ -274,14 +274,23 @@ def dataset_language(texts: list[str]) -> str:
     return found.most_common(1)[0][0] if found else ""
 
 
-def seed_examples(languages: list[str], data_dir: Path | None = None) -> Examples:
-    """Rows of every ``DIR/*/train.csv`` (``TRIAGE_DATA_DIR`` by default) whose
-    language (:func:`dataset_language`) is one of ``languages``' primary subtags;
-    every dataset when ``languages`` is empty. A missing folder gives no rows."""
+def seed_files(data_dir: Path | None = None) -> list[Path]:
+    """The labelled sets in ``DIR`` (``TRIAGE_DATA_DIR`` by default): every
+    ``DIR/*/train.csv``, or ``DIR/train.csv`` alone when ``DIR`` is one set (as
+    ``triage eval --data`` takes it). A missing folder gives none."""
     folder = Path(data_dir or settings.TRIAGE_DATA_DIR)
+    if (folder / "train.csv").is_file():
+        return [folder / "train.csv"]
+    return sorted(folder.glob("*/train.csv"))
+
+
+def seed_examples(languages: list[str], data_dir: Path | None = None) -> Examples:
+    """Rows of every set of :func:`seed_files` whose language
+    (:func:`dataset_language`) is one of ``languages``' primary subtags; every
+    set when ``languages`` is empty."""
     wanted = {primary_language(code) for code in languages}
     examples = Examples([], [], [], {})
-    for path in sorted(folder.glob("*/train.csv")):
+    for path in seed_files(data_dir):
         texts, labels = read_csv(path)
         language = dataset_language(texts)
         if wanted and language not in wanted:
@@ -344,8 +353,8 @@ def train_for_site(site: Any, data_dir: Path | None = None) -> Any:
     examples.extend(texts, labels, DECISION_WEIGHT, "decisions", languages)
     if not examples.texts:
         folder = Path(data_dir or settings.TRIAGE_DATA_DIR)
-        raise ValueError(f"nothing to learn from: no {folder}/*/train.csv in the site's languages "
-                         "and no decisions of the site yet")
+        raise ValueError(f"nothing to learn from: no {folder}/*/train.csv (nor {folder}/train.csv) in the "
+                         "site's languages and no decisions of the site yet")
     model = fit(examples)
     buffer = io.BytesIO()
     joblib.dump(model, buffer, compress=3)

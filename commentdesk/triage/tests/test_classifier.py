@@ -46,6 +46,16 @@ def test_seed_sets_are_chosen_by_the_sites_languages(seed_dir: Path) -> None:
     assert classifier.seed_examples([], seed_dir).sources == {"en_spam": 60, "ko_abuse": 40}
 
 
+def test_one_set_folder_is_a_seed_folder_too(site: Any, seed_dir: Path) -> None:
+    """``triage train --data`` takes one set's folder as ``triage eval --data`` does
+    (a new user's trial: it answered "nothing to learn from")."""
+    assert classifier.seed_examples([], seed_dir / "en_spam").sources == {"en_spam": 60}
+    out = io.StringIO()
+    call_command("triage", "train", "--site", site.slug, "--data", str(seed_dir / "en_spam"), stdout=out,
+                 stderr=io.StringIO())
+    assert ClassifierModel.objects.get(site=site).trained_on["sources"] == {"en_spam": 60, "decisions": 0}
+
+
 def test_trained_model_scores_and_explains(site: Any, seed_dir: Path, scorers: Any, make_comment: Any) -> None:
     """After training, a spammy comment scores high with its n-grams and the model version on the Score;
     the reason names the words (as written) that hold the n-grams."""

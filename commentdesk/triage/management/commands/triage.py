@@ -47,7 +47,8 @@ class Command(BaseCommand):
         ev.add_argument("--json", action="store_true", help="end with one JSON line")
         tr = sub.add_parser("train", help="train and activate a site's classifier")
         tr.add_argument("--site", required=True, help="the site's slug")
-        tr.add_argument("--data", type=Path, help="seed folder; default TRIAGE_DATA_DIR")
+        tr.add_argument("--data", type=Path, help="folder of labelled sets (DIR/*/train.csv), or one set "
+                        "(DIR/train.csv); default TRIAGE_DATA_DIR")
         rs = sub.add_parser("rescore", help="run every scorer again over a site's comments")
         rs.add_argument("--site", required=True, help="the site's slug")
         rs.add_argument("--status", default="pending",
@@ -106,8 +107,9 @@ class Command(BaseCommand):
         from django.conf import settings
 
         folder = Path(options["data"] or settings.TRIAGE_DATA_DIR)
-        if not any(folder.glob("*/train.csv")):
-            self.stderr.write(f"warning: no labelled data in {folder} (no */train.csv): the classifier learns from "
+        if not classifier.seed_files(folder):
+            self.stderr.write(f"warning: no labelled data in {folder} (no */train.csv nor train.csv): the "
+                              "classifier learns from "
                               "the site's own decisions only; set TRIAGE_DATA_DIR or pass --data")
         try:
             row = classifier.train_for_site(site, options["data"])
