@@ -27,7 +27,7 @@ import numpy as np
 from django.db import models, transaction
 
 from commentdesk.comments.models import Comment
-from commentdesk.triage.rows import CHUNK, chunks, insert_many, update_many
+from commentdesk.triage.rows import CHUNK, chunks, changed_since, insert_many, update_many
 
 NUM_PERM = 64
 BANDS, ROWS = 8, 8
@@ -128,8 +128,9 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
     the candidates of every comment are read with one band query per site (and
     chunk of keys), and the comments join campaigns in the order they were
     written (``created_at``, then id), as one by one. Comments of the batch see
-    each other, whichever order they come in. Database work: a handful of
-    queries per batch, plus one insert per new campaign.
+    each other, whichever order they come in. A comment edited or removed since it
+    was loaded (:func:`~.rows.changed_since`) is left out (``Found(compared=False)``).
+    Database work: a handful of queries per batch, plus one insert per new campaign.
     """
     from commentdesk.triage.models import Campaign, Fingerprint, FingerprintBand
 
@@ -142,6 +143,12 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
     if not items:
         return found
     with transaction.atomic():
+        if changed := changed_since([c for _, c, _, _ in items]):
+            # Loaded before an edit or an erasure: the old text must not be fingerprinted
+            # (the edit removed its fingerprint, and its own scoring makes the new one).
+            items = [item for item in items if item[1].pk not in changed]
+            if not items:
+                return found
         ids = [c.pk for _, c, _, _ in items]
         fp_of: dict[int, int] = {}  # comment id → fingerprint id
         for chunk in chunks(Fingerprint, ids):

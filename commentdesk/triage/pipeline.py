@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -29,13 +28,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models.functions import MD5
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from commentdesk.comments.models import Comment
 from commentdesk.triage.models import Score
-from commentdesk.triage.rows import chunks, insert_many
+from commentdesk.triage.rows import changed_since, chunks, insert_many
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 logger = logging.getLogger(__name__)
@@ -304,9 +302,10 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
             scores = {s.comment_id: s for s in Score.objects.select_for_update().filter(comment_id__any=ids)}
             # An edit (the author's or a moderator's) while the batch was scored started
             # that Score afresh and queued its own task: what the old text gave is not
-            # merged into it. The texts are compared by digest (MD5 here is a checksum).
-            stored = dict(Comment.objects.filter(pk__any=list(scores)).values_list("pk", MD5("body")))
-            stale = {c.pk for c in comments if stored.get(c.pk, digest(c.body)) != digest(c.body)}
+            # merged into it. An erasure removed the comment and its Score: what the
+            # erased text gave is not stored again.
+            changed = changed_since(comments)
+            stale = {pk for pk, why in changed.items() if why == "removed" or pk in scores}
             old, new = set(scores) - stale, []
             for context, outcome in zip(contexts, outcomes):
                 if context.comment.pk in stale:
@@ -327,13 +326,6 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
         for language, pks in languages.items():
             Comment.objects.filter(pk__any=pks, language="").update(language=language)
     return [scores[c.pk] for c in comments]
-
-
-def digest(text: str) -> str:
-    """Hex MD5 of ``text`` in UTF-8, as the database's ``MD5()`` gives it (Django's
-    :class:`~django.db.models.functions.MD5`): a checksum telling one stored text
-    from another, not a secret."""
-    return hashlib.md5((text or "").encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
 
 
 def _store_new(scores: list[Score]) -> None:

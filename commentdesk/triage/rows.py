@@ -24,6 +24,7 @@ exactly as the ORM stores them. No signals are sent (as with ``bulk_create``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -31,6 +32,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models, router
+from django.db.models.functions import MD5
 from django.db.models.lookups import In
 from django.utils.datastructures import OrderedSet
 
@@ -188,3 +190,31 @@ def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[A
     _write(model, [*fields, model._meta.pk.name], rows,
            "UPDATE {table} SET {from_arrays} FROM unnest({arrays}) AS v({aliases}) WHERE {table}.{pk} = v.{last}",
            "UPDATE {table} SET {sets} WHERE {pk} = %s")
+
+
+def digest(text: str) -> str:
+    """Hex MD5 of ``text`` in UTF-8, as the database's ``MD5()`` gives it (Django's
+    :class:`~django.db.models.functions.MD5`): a checksum telling one stored text
+    from another, not a secret."""
+    return hashlib.md5((text or "").encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
+
+
+def changed_since(comments: list[Any]) -> dict[int, str]:
+    """Which of ``comments`` (loaded Comment instances) changed in the database
+    since they were loaded: ``{id: "removed"}`` for one removed or deleted
+    meanwhile (an erasure), ``{id: "edited"}`` for one whose stored text is no
+    longer the loaded one (the author's or a moderator's edit). Compares
+    :func:`digest` with the database's ``MD5()`` of the body, so no text travels
+    back (one query per chunk)."""
+    from commentdesk.comments.models import Comment
+
+    loaded = {c.pk: digest(c.body) for c in comments}
+    changed = dict.fromkeys(loaded, "removed")  # until found
+    for chunk in chunks(Comment, list(loaded)):
+        for pk, text, status in Comment.objects.filter(pk__any=chunk).values_list("pk", MD5("body"), "status"):
+            if status != Comment.Status.REMOVED:
+                if text == loaded[pk]:
+                    del changed[pk]
+                else:
+                    changed[pk] = "edited"
+    return changed

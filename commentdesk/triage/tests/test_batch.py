@@ -212,6 +212,32 @@ def test_a_batch_does_not_finish_a_score_whose_text_was_edited_meanwhile(
         "scored", "partial", "scored"]
 
 
+def test_a_batch_stores_nothing_of_a_comment_erased_meanwhile(site: Any, scorers: Any, make_comment: Any) -> None:
+    """The worker loaded the texts; commenters' erasures then removed one comment (answered:
+    a tombstone stays) and deleted another, with their Scores and fingerprints: the batch
+    stores neither again and scores the rest (from an attack)."""
+    from commentdesk.privacy.rights import erase
+    from commentdesk.triage.models import Fingerprint
+
+    scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
+            {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer", "OPTIONS": {"stage": "background"}})
+    erased, kept, deleted = (make_comment(f"My own story about the harbour renovation, number {i}.")
+                             for i in range(3))
+    make_comment("A reply to the erased one.", parent=erased)  # so that the erasure leaves a tombstone
+    for c in (erased, kept, deleted):
+        pipeline.score_comment(c, "request")
+    loaded = list(Comment.objects.select_related("site").filter(pk__in=[erased.pk, kept.pk, deleted.pk])
+                  .order_by("pk"))
+    erase(erased.commenter, "delete")
+    erase(deleted.commenter, "delete")
+    assert Comment.objects.get(pk=erased.pk).status == "removed"
+    assert not Comment.objects.filter(pk=deleted.pk).exists()
+    pipeline.score_comments(loaded, "background")
+    assert not Score.objects.filter(comment__in=[erased, deleted]).exists()
+    assert not Fingerprint.objects.filter(comment=erased).exists()
+    assert Score.objects.get(comment=kept).state == "scored" and Fingerprint.objects.filter(comment=kept).exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_score_stored_meanwhile_by_another_transaction_is_read_again(
     site: Any, scorers: Any, make_comment: Any, moderator: Any, monkeypatch: Any

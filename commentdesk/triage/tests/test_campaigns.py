@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from commentdesk.comments.models import Comment
 from commentdesk.comments.tests.factories import CommentFactory, ThreadFactory
 from commentdesk.triage import pipeline
 from commentdesk.triage.campaigns import signature, similarity
-from commentdesk.triage.models import Campaign
+from commentdesk.triage.models import Campaign, Score
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +45,36 @@ def test_a_reason_counts_one_thread_and_one_commenter_in_the_singular(site: Any,
     second = CommentFactory(thread=thread, commenter=first.commenter, body=TEXT.format(n=2027))
     pipeline.score_comment(first)
     assert pipeline.score_comment(second).reasons == ["1 near-duplicate in 60 min (1 thread, 1 commenter)"]
+
+
+@pytest.mark.parametrize("stale_batch_last", [True, False])
+def test_a_batch_that_loaded_the_text_before_an_edit_does_not_fingerprint_it(
+        site: Any, scorers: Any, moderator: Any, django_capture_on_commit_callbacks: Any, stale_batch_last: bool
+) -> None:
+    """A worker loaded a campaign member; a moderator then rewrote it into a text of its own.
+    Whether the worker's batch runs before or after the edit's own scoring, the comment
+    ends outside the campaign (from an attack: the batch fingerprinted the old text)."""
+    from commentdesk.moderation.decisions import edit
+    from commentdesk.triage import tasks
+    from commentdesk.triage.models import Fingerprint
+
+    scorers({**CAMPAIGN, "OPTIONS": {"stage": "background"}})
+    first, second, third = (post(site, TEXT.format(n=2026 + i), minutes_ago=10 - i) for i in range(3))
+    pipeline.score_comment(first)
+    pipeline.score_comment(second)
+    pipeline.score_comment(third, "request")  # its background task is queued
+    loaded = Comment.objects.select_related("site").get(pk=third.pk)  # that task's load
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(Comment.objects.select_related("site").get(pk=third.pk),
+             "Thanks for covering the bus route changes in such detail.", moderator, "other")
+    if not stale_batch_last:
+        pipeline.score_comments([loaded], "background")
+    assert tasks.score_in_background.call(third.pk) == "scored"  # the edit's task
+    if stale_batch_last:
+        pipeline.score_comments([loaded], "background")
+    assert Fingerprint.objects.get(comment=first).campaign_id is not None
+    assert Fingerprint.objects.get(comment=third).campaign_id is None
+    assert Score.objects.get(comment=third).details["campaign"]["near_duplicates"] == 0
 
 
 def test_different_texts_and_other_sites_are_not_clustered(site: Any, other_site: Any, scorers: Any) -> None:
