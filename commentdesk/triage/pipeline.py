@@ -240,19 +240,19 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
             gc.enable()
     connection = connections[router.db_for_write(Score)]
     if stage != "request" and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        try:
-            with transaction.atomic(using=connection.alias):
-                relaxed_commit(connection)
-                return _score_comments(comments, stage)
-        except IntegrityError:
-            # Another transaction stored a Score for one of these comments between
-            # this one's read of the Scores and its insert (an edit's scoring, a second
-            # task): once more, now reading it. (SQLite's writes take the database's
-            # lock before that read, so they cannot meet.)
-            logger.info("triage: a Score of the batch was stored meanwhile; scoring the batch again")
-            with transaction.atomic(using=connection.alias):
-                relaxed_commit(connection)
-                return _score_comments(comments, stage)
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic(using=connection.alias):
+                    relaxed_commit(connection)
+                    return _score_comments(comments, stage)
+            except IntegrityError:
+                # Another transaction stored a Score for one of these comments between
+                # this one's read of the Scores and its insert (an edit's scoring, a
+                # second task): once more, now reading it. (SQLite's writes take the
+                # database's lock before that read, so they cannot meet.)
+                if attempt == 2:
+                    raise
+                logger.info("triage: a Score of the batch was stored meanwhile; scoring the batch again")
     return _score_comments(comments, stage)
 
 
