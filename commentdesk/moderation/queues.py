@@ -200,6 +200,8 @@ def queue_page(
         score = getattr(c, "triage_score", None)  # None until triage stored a Score
         fingerprint = getattr(c, "triage_fingerprint", None)
         campaign = fingerprint.campaign if fingerprint is not None else None
+        if campaign is not None and campaign.size < 2:
+            campaign = None  # its other members left (edited, erased, purged): no campaign now
         items.append(
             {
                 "id": c.public_id,

@@ -61,6 +61,7 @@ from commentdesk.lib.errors import Invalid, NotFound
 from commentdesk.moderation.decisions import refresh_after_commit
 from commentdesk.moderation.models import AuditLogEntry, Ban, Flag
 from commentdesk.sites.models import Site
+from commentdesk.triage.campaigns import forget
 from commentdesk.triage.models import Fingerprint, Score
 
 MODES = ("anonymise", "delete")
@@ -288,7 +289,8 @@ def erase(commenter: Commenter, mode: str, operator: str = "system", now: dateti
         CommentRevision.objects.filter(comment_id__in=plan.tombstones).delete()
         Flag.objects.filter(comment_id__in=plan.tombstones).delete()
         Score.objects.filter(comment_id__in=plan.tombstones).delete()
-        Fingerprint.objects.filter(comment_id__in=plan.tombstones).delete()
+        # Their campaigns are recounted: the desk's "3 near-duplicate comments" counts the members left.
+        forget(Fingerprint.objects.filter(comment_id__in=plan.tombstones + plan.deleted))
         Comment.objects.filter(pk__in=plan.tombstones).update(
             status=Comment.Status.REMOVED, body="", author_name="", ip_hash="", edit_token_hash="",
             edited_at=None, edited_by_moderator=False, decided_at=now,

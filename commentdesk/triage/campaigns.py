@@ -132,7 +132,7 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
     was loaded (:func:`~.rows.changed_since`) is left out (``Found(compared=False)``).
     Database work: a handful of queries per batch, plus one insert per new campaign.
     """
-    from commentdesk.triage.models import Campaign, Fingerprint, FingerprintBand
+    from commentdesk.triage.models import Fingerprint, FingerprintBand
 
     found: list[Found] = [Found(compared=False) for _ in comments]
     items = []  # (index, comment, signature values, band keys)
@@ -231,15 +231,50 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             if f.campaign_id is not None and f.campaign_id < 0:
                 f.campaign_id = real[f.campaign_id]
         update_many(Fingerprint, ["campaign"], [(real.get(cid, cid), fp) for fp, cid in member_of.items()])
-        # Counted, not added up: members erased or purged meanwhile leave the count.
-        ids = [real.get(cid, cid) for cid in touched]
+        recount({real.get(cid, cid): newest for cid, newest in touched.items()})
+    return found
+
+
+def recount(campaigns: dict[int, datetime | None]) -> None:
+    """Store each campaign's ``size`` as its members now, counted, not added up
+    (a member edited into a text of its own, erased or purged has left), and
+    its ``updated_at`` when given (``{campaign id: newest member's created_at
+    or None}``). The campaigns' rows are locked first, in id order, so that two
+    transactions changing one campaign's members count one after the other.
+    Runs in the caller's transaction (or its own)."""
+    from commentdesk.triage.models import Campaign, Fingerprint
+
+    if not campaigns:
+        return
+    ids = sorted(campaigns)
+    with transaction.atomic():
+        for chunk in chunks(Campaign, ids):
+            list(Campaign.objects.select_for_update().filter(pk__any=chunk).order_by("pk").values_list("pk"))
         sizes: dict[int, int] = {}
         for chunk in chunks(Fingerprint, ids):
             sizes.update(Fingerprint.objects.filter(campaign_id__any=chunk).values_list("campaign_id")
                          .annotate(n=models.Count("pk")).values_list("campaign_id", "n"))
-        update_many(Campaign, ["size", "updated_at"],
-                    [(sizes.get(real.get(cid, cid), 0), newest, real.get(cid, cid)) for cid, newest in touched.items()])
-    return found
+        if all(at is not None for at in campaigns.values()):
+            update_many(Campaign, ["size", "updated_at"], [(sizes.get(pk, 0), campaigns[pk], pk) for pk in ids])
+            return
+        update_many(Campaign, ["size"], [(sizes.get(pk, 0), pk) for pk in ids])
+        if newest := [(at, pk) for pk, at in campaigns.items() if at is not None]:
+            update_many(Campaign, ["updated_at"], newest)
+
+
+def forget(fingerprints: models.QuerySet[Any]) -> int:
+    """Delete ``fingerprints`` (a ``Fingerprint`` queryset; their bands go with
+    them) and recount the campaigns they were members of (:func:`recount`), so
+    that the desk's "3 near-duplicate comments" is of the members left. The way
+    every fingerprint leaves: an edit (the old text's), an erasure, a deletion,
+    the retention purge. Returns how many fingerprints were deleted."""
+    from commentdesk.triage.models import Fingerprint
+
+    with transaction.atomic():
+        left = set(fingerprints.exclude(campaign=None).values_list("campaign_id", flat=True))
+        _total, by_model = fingerprints.delete()
+        recount(dict.fromkeys(left))
+    return by_model.get(Fingerprint._meta.label, 0)
 
 
 def _store_campaigns(created: dict[int, dict[str, Any]]) -> dict[int, int]:
@@ -339,14 +374,15 @@ def pending_campaigns(site: Any, languages: list[str] | None = None, limit: int 
     """The campaigns of ``site`` with comments waiting in its pending queue, the
     most pending first (then the latest), at most ``limit``. ``languages``: the
     moderator's language desk, as in the queue (None = every language): the
-    counts and the sample are of the comments they may see. Four queries: the
+    counts and the sample are of the comments they may see. Campaigns of one
+    member left (the others edited, erased or purged) are not listed. Four queries: the
     pending members grouped by campaign, those campaigns, their sizes, the samples."""
     from commentdesk.moderation.queues import QueueFilter, queue_queryset
     from commentdesk.triage.models import Campaign, Fingerprint
 
     key = "triage_fingerprint__campaign_id"
     rows = list(queue_queryset(site, QueueFilter(status="pending", languages=languages))
-                .filter(triage_fingerprint__campaign__isnull=False)
+                .filter(triage_fingerprint__campaign__size__gte=2)
                 .values(key)
                 .annotate(pending=models.Count("id"), threads=models.Count("thread_id", distinct=True),
                           commenters=models.Count("commenter_id", distinct=True),
@@ -357,6 +393,7 @@ def pending_campaigns(site: Any, languages: list[str] | None = None, limit: int 
     sizes = dict(Fingerprint.objects.filter(campaign_id__in=ids).values_list("campaign_id")
                  .annotate(n=models.Count("id")).values_list("campaign_id", "n"))
     samples = dict(Comment.objects.filter(pk__in=[r["oldest"] for r in rows]).values_list("pk", "body"))
+    # A campaign whose other members left (edited, erased, purged) is no campaign now.
     return [PendingCampaign(campaigns[r[key]], sizes.get(r[key], 0), r["pending"], r["threads"], r["commenters"],
                             r["first"], r["last"], samples.get(r["oldest"], ""))
-            for r in rows if r[key] in campaigns]
+            for r in rows if r[key] in campaigns and sizes.get(r[key], 0) >= 2]

@@ -248,8 +248,9 @@ class TriagePolicy(models.Model):
 class Campaign(models.Model):
     """A cluster of near-duplicate comments of one site (MinHash LSH; see
     :mod:`commentdesk.triage.campaigns`), for the desk to show and decide in
-    bulk. ``size``: members when it last grew (members erased since still
-    count). Members are the comments whose Fingerprint points here. It keeps
+    bulk. ``size``: its members now (recounted whenever one joins or leaves:
+    :func:`~commentdesk.triage.campaigns.recount`); below 2 the desk no longer
+    shows it as a campaign. Members are the comments whose Fingerprint points here. It keeps
     no text of its own: the desk shows a member's current text, so that an
     author's edit, a moderator's edit or an erasure leaves nothing behind."""
 

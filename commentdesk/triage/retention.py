@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from commentdesk.triage.campaigns import forget
 from commentdesk.triage.models import Campaign, Fingerprint, FingerprintBand
 
 
@@ -31,8 +32,7 @@ def purge_fingerprints(now: datetime | None = None, days: int | None = None) -> 
     with transaction.atomic():
         # Bands first: nothing refers to them, so Django deletes them in one query.
         FingerprintBand.objects.filter(created_at__lt=cutoff).delete()
-        _total, by_model = Fingerprint.objects.filter(created_at__lt=cutoff).delete()
-        fingerprints = by_model.get(Fingerprint._meta.label, 0)
+        fingerprints = forget(Fingerprint.objects.filter(created_at__lt=cutoff))
         _total, by_model = Campaign.objects.filter(updated_at__lt=cutoff).delete()
         campaigns = by_model.get(Campaign._meta.label, 0)
     return fingerprints, campaigns

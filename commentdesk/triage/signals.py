@@ -61,10 +61,11 @@ def on_comment_edited(sender: Any, comment: Comment, **kwargs: Any) -> None:
     bulk decision on the campaign took it along). Automation never decides a
     comment a moderator edited, nor one that is not pending
     (:func:`~commentdesk.triage.automation.automate`)."""
+    from commentdesk.triage.campaigns import forget
     from commentdesk.triage.models import Fingerprint
 
     try:
-        Fingerprint.objects.filter(comment_id=comment.pk).delete()
+        forget(Fingerprint.objects.filter(comment_id=comment.pk))
         Comment.objects.filter(pk=comment.pk).update(language="")
         comment.language = ""
     except Exception:

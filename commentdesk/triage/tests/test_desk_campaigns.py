@@ -149,6 +149,32 @@ def test_a_member_a_moderator_rewrote_leaves_the_campaign(
     assert "bus route" not in page.xpath("//ol[@class='confirm-members']")[0].text_content()
 
 
+def test_a_campaign_is_recounted_when_members_leave_and_one_left_is_no_campaign(
+        desk: Client, site: Any, moderator: User, two_campaigns: Any, django_capture_on_commit_callbacks: Any) -> None:
+    """Members rewritten into texts of their own or erased leave the count at once, not at
+    the campaign's next new member; a campaign of one member left is neither listed nor
+    shown beside that comment in the queue (from a helper's trial: "3 near-duplicate
+    comments" stood beside a comment whose copies were all gone)."""
+    from commentdesk.moderation.decisions import edit
+    from commentdesk.privacy.rights import erase
+
+    _, korean = two_campaigns
+    campaign = Campaign.objects.get(members__comment=korean[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(korean[1], "버스 노선 변경을 자세히 다뤄 주셔서 감사합니다.", moderator, "other")
+    campaign.refresh_from_db()
+    assert campaign.size == 2
+    li = item(tree(desk.get("/desk/demo/")), korean[0])
+    assert "2 near-duplicate comments" in li.xpath(".//span[@class='campaign-size']")[0].text
+    erase(korean[2].commenter, "delete")
+    campaign.refresh_from_db()
+    assert campaign.size == 1
+    assert not tree(desk.get(URL)).xpath(f"//li[@id='campaign-{campaign.pk}']")
+    assert not item(tree(desk.get("/desk/demo/")), korean[0]).xpath(".//div[contains(@class, 'ctx-campaign')]")
+    english = Campaign.objects.exclude(pk=campaign.pk).get()
+    assert english.size == 4 and tree(desk.get(URL)).xpath(f"//li[@id='campaign-{english.pk}']")
+
+
 def test_bad_campaign_decisions_change_nothing(desk: Client, site: Any, other_site: Any, two_campaigns: Any,
                                                other_moderator: User, scorers: Any) -> None:
     """No reason, an unknown action, an unknown or another site's campaign, another site's moderator."""

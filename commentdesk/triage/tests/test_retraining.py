@@ -143,6 +143,18 @@ def test_purge_forgets_old_fingerprints_keeps_comments_and_scores(
     assert retention.purge_fingerprints() == (0, 0)
 
 
+def test_a_purge_recounts_the_campaigns_its_fingerprints_left(make_comment: Any, scorers: Any) -> None:
+    """Old members purged from a campaign that is still growing leave its count."""
+    scorers(CAMPAIGN)
+    text = "Share this before they delete it, the minister lied about the budget again {n}."
+    copies = [make_comment(text.format(n=i)) for i in range(4)]
+    pipeline.score_comments(copies)
+    assert Campaign.objects.get().size == 4
+    Fingerprint.objects.filter(comment__in=copies[:3]).update(created_at=timezone.now() - timedelta(days=91))
+    assert retention.purge_fingerprints() == (3, 0)
+    assert Campaign.objects.get().size == 1
+
+
 def test_purge_refuses_a_window_under_one_day() -> None:
     """Keeping fingerprints for less than a day would break near-duplicate search: refused."""
     with pytest.raises(ValueError, match="at least one day"):
