@@ -8,6 +8,7 @@ from typing import TypedDict
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,7 +61,13 @@ class Score(models.Model):
     scored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["risk"], name="triage_score_risk")]
+        indexes = [
+            models.Index(fields=["risk"], name="triage_score_risk"),
+            # The few Scores triage has yet to finish or must try again (housekeeping's
+            # requeue_unfinished, the background task's batch), not every Score.
+            models.Index(fields=["scored_at"], condition=Q(state__in=["partial", "not_scored"]),
+                         name="triage_score_unfinished"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.comment_id}: {self.summary}"

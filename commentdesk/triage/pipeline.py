@@ -375,22 +375,38 @@ def _merge(score: Score, outcome: dict[str, Result | str], weights: dict[str, fl
 
 def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = BATCH) -> dict[str, int]:
     """Score any number of ``comments`` (load them with ``select_related("site")``)
-    in batches of ``batch`` with :func:`score_comments`. A batch whose scoring
-    fails as a whole (a database error) is recorded "not scored" for each of its
-    comments and the next batch goes on. Returns ``{"scored": n, "not_scored": n}``.
+    in batches of ``batch`` with :func:`score_comments`. When a batch fails as a
+    whole (a database error), its comments are scored one by one, so that one
+    comment that cannot be stored costs only its own score; a comment that fails
+    alone too is recorded "not scored" (``commentdesk housekeeping`` queues it
+    again), and the next goes on. Returns ``{"scored": n, "not_scored": n}``.
     """
     counts = {"scored": 0, "not_scored": 0}
     chunk: list[Comment] = []
 
-    def flush() -> None:
+    def attempt(comments: list[Comment]) -> Exception | None:
         try:
-            score_comments(chunk, stage)
-            counts["scored"] += len(chunk)
+            score_comments(comments, stage)
         except Exception as exc:
-            logger.exception("triage failed on a batch of %d comments", len(chunk))
+            if len(comments) > 1 or len(chunk) == 1:
+                logger.exception("triage failed on a batch of %d comments", len(comments))
+            else:  # the batch's traceback is logged already
+                logger.warning("triage failed on comment %s: %s: %s", comments[0].pk, type(exc).__name__, exc)
+            return exc
+        return None
+
+    def flush() -> None:
+        failure = attempt(chunk)
+        if failure is None:
+            counts["scored"] += len(chunk)
+        else:
             for comment in chunk:
-                mark_not_scored(comment.pk, f"scoring failed ({type(exc).__name__})")
-            counts["not_scored"] += len(chunk)
+                alone = attempt([comment]) if len(chunk) > 1 else failure
+                if alone is None:
+                    counts["scored"] += 1
+                else:
+                    mark_not_scored(comment.pk, f"scoring failed ({type(alone).__name__})")
+                    counts["not_scored"] += 1
         chunk.clear()
 
     for comment in comments:

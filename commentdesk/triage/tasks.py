@@ -68,17 +68,17 @@ def score_many_in_background(comment_ids: list[int], stage: str = "all") -> dict
     """Run the scorers of ``stage`` over the comments ``comment_ids`` in batches
     (:func:`commentdesk.triage.pipeline.score_batches`), e.g. after an import.
     Returns ``{"scored": n, "not_scored": n, "gone": n}`` (``gone``: deleted, or
-    scored meanwhile by another task); never raises."""
+    scored meanwhile by another task); never raises. A comment recorded "not
+    scored" is tried again."""
     from commentdesk.triage import pipeline
 
     from commentdesk.triage.models import Score
 
     ids = sorted(set(comment_ids))
     found = [0]
-    # What another task finished meanwhile is left alone (an import's own task and
+    # What another task scored meanwhile is left alone (an import's own task and
     # housekeeping's may both queue a comment).
-    rows = Comment.objects.select_related("site").exclude(
-        triage_score__state__in=[Score.State.SCORED, Score.State.NOT_SCORED])
+    rows = Comment.objects.select_related("site").exclude(triage_score__state=Score.State.SCORED)
 
     def comments() -> Iterator[Comment]:
         for start in range(0, len(ids), pipeline.BATCH):
@@ -121,33 +121,45 @@ REQUEUE_LIMIT = 5_000
 
 
 def requeue_unfinished(now: datetime | None = None) -> int:
-    """Queue the scoring of pending comments that triage left unfinished, so that
-    none waits unscored for good: a Score still ``partial`` ``UNFINISHED_AFTER``
-    after it was written (its background task was lost: a worker killed in the
-    middle, a database crash before the commit reached the disk), or a
-    comment with no Score at all, submitted that long ago or imported (an
-    import's own task may still be queued: the comment is scored once, by
-    whichever task comes first). At most
-    ``REQUEUE_LIMIT`` comments a run, oldest first, and nothing while the tasks
-    of the run before have not started (:func:`_still_queued`); ``commentdesk
-    housekeeping`` calls it. Returns how many were queued."""
+    """Queue the scoring of comments that triage left unfinished, so that none
+    waits unscored for good. Taken as unfinished ``UNFINISHED_AFTER`` after
+    their Score was last written:
+
+    - a Score still ``partial`` (its background task was lost: a worker killed
+      in the middle, a database crash before the commit reached the disk), of a
+      comment of any status but removed (an edited approved comment's Score is
+      what an undo puts back in the queue);
+    - a Score ``not scored`` of a pending comment (a database error failed its
+      batch, the task queue was down when it was submitted or edited, which
+      also left an edited comment's language blank): scored again, every stage,
+      at each run until it is scored;
+    - a pending comment with no Score at all, submitted that long ago or
+      imported (an import's own task may still be queued: the comment is
+      scored once, by whichever task comes first).
+
+    At most ``REQUEUE_LIMIT`` comments a run, oldest first, and nothing while
+    the tasks of the run before have not started (:func:`_still_queued`);
+    ``commentdesk housekeeping`` calls it. Returns how many were queued."""
     from commentdesk.triage.models import Score
 
     if _still_queued():
         return 0
     cutoff = (now or timezone.now()) - UNFINISHED_AFTER
+    unfinished = Score.objects.filter(scored_at__lt=cutoff).order_by("comment_id").values_list("comment_id", flat=True)
+    partial = list(unfinished.filter(state=Score.State.PARTIAL).exclude(comment__status=Comment.Status.REMOVED)
+                   [:REQUEUE_LIMIT])
+    failed = list(unfinished.filter(state=Score.State.NOT_SCORED, comment__status=Comment.Status.PENDING)
+                  [:REQUEUE_LIMIT - len(partial)])
     pending = Comment.objects.filter(status=Comment.Status.PENDING).order_by("pk")
-    partial = list(pending.filter(triage_score__state=Score.State.PARTIAL, triage_score__scored_at__lt=cutoff)
-                   .values_list("pk", flat=True)[:REQUEUE_LIMIT])
     missing = list(pending.filter(Q(created_at__lt=cutoff) | ~Q(import_source=""), triage_score__isnull=True)
-                   .values_list("pk", flat=True)[:REQUEUE_LIMIT - len(partial)])
+                   .values_list("pk", flat=True)[:REQUEUE_LIMIT - len(partial) - len(failed)])
     queued = []
     if partial:
         queued.append(score_many_in_background.enqueue(partial, "background").id)
-    if missing:
-        queued.append(score_many_in_background.enqueue(missing, "all").id)
+    if failed or missing:
+        queued.append(score_many_in_background.enqueue(failed + missing, "all").id)
     cache.set(REQUEUED_KEY, queued, REQUEUED_KEPT)
-    return len(partial) + len(missing)
+    return len(partial) + len(failed) + len(missing)
 
 
 # The cache key of the ids of the tasks requeue_unfinished queued last, kept a week.

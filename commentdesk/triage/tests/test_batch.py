@@ -287,37 +287,66 @@ def test_a_score_stored_meanwhile_by_another_transaction_is_read_again(
 
 @pytest.mark.django_db(transaction=True)
 def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comment: Any) -> None:
-    """A Score left partial and comments left without a Score (a lost task, a crash,
-    an import whose task is lost) are scored by the worker after housekeeping; recent
-    ones, finished ones and decided ones are left alone."""
+    """A Score left partial (a lost task, a crash; of a decided comment too, whose Score
+    an undo puts back in the queue), a pending comment recorded "not scored" (a database
+    error, the task queue down at its submission or edit) and comments left without a
+    Score (a lost task, an import whose task is lost) are scored by the worker after
+    housekeeping; recent ones, finished ones and removed ones are left alone."""
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
             {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5, "stage": "background"}})
     old = timezone.now() - timedelta(minutes=20)
-    stuck, recent, done, decided = (make_comment(f"comment {i}", created_at=old) for i in range(4))
-    for c in (stuck, recent, done, decided):
+    stuck, recent, done, decided, removed = (make_comment(f"comment {i}", created_at=old) for i in range(5))
+    for c in (stuck, recent, done, decided, removed):
         pipeline.score_comment(c, "request")
+    failed, failed_decided = (make_comment(f"failed {i}", created_at=old) for i in range(2))
+    for c in (failed, failed_decided):
+        pipeline.mark_not_scored(c.pk, "background queue unavailable (OperationalError)")
     Score.objects.exclude(comment=recent).update(scored_at=old)
     pipeline.score_comment(done, "background")
     Score.objects.filter(comment=done).update(scored_at=old)
-    Comment.objects.filter(pk=decided.pk).update(status="rejected")
+    Comment.objects.filter(pk__in=[decided.pk, failed_decided.pk]).update(status="rejected")
+    Comment.objects.filter(pk=removed.pk).update(status="removed")
     lost = make_comment("never scored", created_at=old)
     make_comment("imported", created_at=old, import_source="disqus", import_id="1")
     make_comment("just posted")
     out = io.StringIO()
     call_command("housekeeping", stdout=out)
-    assert "queued 3 unfinished scoring(s)" in out.getvalue()
+    assert "queued 5 unfinished scoring(s)" in out.getvalue()
     call_command("housekeeping", stdout=out)  # no worker ran yet: nothing queued twice
     assert "queued 0 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
     call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO(), stderr=io.StringIO())
     states = dict(Score.objects.values_list("comment__body", "state"))
-    assert states == {"comment 0": "scored", "comment 1": "partial", "comment 2": "scored", "comment 3": "partial",
+    assert states == {"comment 0": "scored", "comment 1": "partial", "comment 2": "scored", "comment 3": "scored",
+                      "comment 4": "partial", "failed 0": "scored", "failed 1": "not_scored",
                       "never scored": "scored", "imported": "scored"}
     assert Score.objects.get(comment=lost).scores == {"fixed": 0.5, "later": 0.5}
+    assert Score.objects.get(comment=failed).scores == {"fixed": 0.5, "later": 0.5}
     call_command("housekeeping", stdout=out)
     assert "queued 0 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
     make_comment("lost after the worker ran", created_at=old)
     call_command("housekeeping", stdout=out)  # the tasks queued before have run: queued again
     assert "queued 1 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
+
+
+def test_a_batch_that_fails_is_scored_one_by_one(site: Any, scorers: Any, make_comment: Any,
+                                                  monkeypatch: Any) -> None:
+    """One comment whose Score cannot be stored fails its whole batch: the others are
+    then scored one by one, and only that one is recorded "not scored"."""
+    from django.db import DatabaseError
+
+    scorers({"NAME": TEST + "FixedScorer"})
+    comments = [make_comment(f"comment {i}") for i in range(5)]
+    poison, original = comments[3], pipeline._score_comments
+
+    def score(batch: list[Comment], stage: str) -> Any:
+        if poison in batch:
+            raise DatabaseError("value too long")
+        return original(batch, stage)
+
+    monkeypatch.setattr(pipeline, "_score_comments", score)
+    assert pipeline.score_batches(comments, batch=3) == {"scored": 4, "not_scored": 1}
+    states = dict(Score.objects.values_list("comment_id", "state"))
+    assert states == {**{c.pk: "scored" for c in comments if c != poison}, poison.pk: "not_scored"}
 
 
 def test_rescore_scores_every_comment_of_the_status(site: Any, scorers: Any, make_comment: Any) -> None:

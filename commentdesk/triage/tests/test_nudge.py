@@ -268,6 +268,49 @@ def test_moderator_edit_of_a_pending_comment_is_scored_again(
     assert bytes(Fingerprint.objects.get(comment=comment).signature) != signature
 
 
+def test_an_edit_while_the_task_queue_is_down_is_scored_after_housekeeping(
+    site: Any, scorers: Any, post_comment: Any, moderator: Any, monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any
+) -> None:
+    """The edit forgets the old text's language; with the task queue down it is not scored
+    and shows in every language desk, until housekeeping queues it again: then it has the
+    new text's language and Score (before, it stayed "not scored" for good, since its own
+    task answered "already scored")."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from commentdesk.moderation.decisions import edit
+    from commentdesk.triage import tasks
+
+    WordList.objects.create(site=site, kind="banned", language="ko", terms="바보")
+    scorers(LANGUAGE, WORDS, {**CAMPAIGN, "OPTIONS": {"stage": "background"}})
+    with django_capture_on_commit_callbacks(execute=True):
+        data = post_comment(body="Thanks for the article about the harbour renovation, very informative.").json()
+    comment = Comment.objects.get(public_id=data["comment"]["id"])
+    assert comment.language == "en"
+
+    class Refusing:
+        def enqueue(self, *args: Any) -> None:
+            raise ConnectionError("no queue")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks, "score_in_background", Refusing())
+        with django_capture_on_commit_callbacks(execute=True):
+            edit(comment, "기사 잘 읽었습니다 항구 재개발 부분이 정말 유익했어요 감사합니다 바보", moderator, "other")
+    comment.refresh_from_db()
+    assert comment.language == ""
+    assert Score.objects.get(comment=comment).summary == "not scored: background queue unavailable (ConnectionError)"
+    assert tasks.requeue_unfinished(timezone.now() + timedelta(minutes=20)) == 1
+    (queued,) = cache.get(tasks.REQUEUED_KEY)
+    result = tasks.score_many_in_background.get_result(queued)
+    assert tasks.score_many_in_background.call(*result.args) == {"scored": 1, "not_scored": 0, "gone": 0}
+    comment.refresh_from_db()
+    score = Score.objects.get(comment=comment)
+    assert comment.language == "ko" and score.state == "scored" and score.scores["words"] == 0.95
+
+
 @pytest.mark.parametrize("action", ["approve", "reject", "spam"])
 def test_moderator_edit_of_a_decided_comment_is_scored_again(
     site: Any, scorers: Any, post_comment: Any, moderator: Any, publish: Any,
