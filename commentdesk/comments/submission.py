@@ -216,13 +216,19 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
     return Submitted(comment=comment, edit_token=token, commenter_token=commenter_token)
 
 
+# Why an author may not edit a comment a moderator edited.
+EDITED_BY_MODERATOR = "A moderator has edited this comment; it can no longer be edited."
+
+
 def author_edit(comment: Comment, token: str, body: str, now: datetime | None = None) -> Comment:
     """Replace the text of the author's own pending comment, keeping a revision;
     sends ``comment_edited`` after the commit when the text changed.
 
     Raises ``CommentdeskError`` 401 ``invalid_token`` for a wrong token, 403
-    ``edit_closed`` once the site's edit window (minutes) has passed or the
-    comment was decided, ``Invalid`` for a bad body.
+    ``edit_closed`` once the site's edit window (minutes) has passed, the
+    comment was decided or a moderator edited it (else the author could put
+    back, unlogged, what the moderator took out under the Terms of Use),
+    ``Invalid`` for a bad body.
     """
     now = now or timezone.now()
     if not comment.check_edit_token(token):
@@ -230,6 +236,8 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
     site = comment.site
     if comment.status != Comment.Status.PENDING:
         raise Forbidden("edit_closed", "This comment can no longer be edited.")
+    if comment.edited_by_moderator:
+        raise Forbidden("edit_closed", EDITED_BY_MODERATOR)
     if now > comment.created_at + timedelta(minutes=site.edit_window):
         raise Forbidden("edit_closed", f"Comments can be edited for {site.edit_window} minutes only.")
     errors: dict[str, list[str]] = {}
@@ -240,6 +248,8 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
         if locked.status != Comment.Status.PENDING:
             raise Forbidden("edit_closed", "This comment can no longer be edited.")
+        if locked.edited_by_moderator:
+            raise Forbidden("edit_closed", EDITED_BY_MODERATOR)
         if locked.body != new_body:
             CommentRevision.objects.create(
                 comment=locked, body=locked.body, created_at=now, editor=CommentRevision.Editor.AUTHOR

@@ -130,6 +130,23 @@ def test_edit_after_a_decision_answers_403(
     assert Comment.objects.get(public_id=written["id"]).body == "Original text."
 
 
+def test_edit_after_a_moderators_edit_answers_403(client: Client, written: dict[str, Any], moderator: Any) -> None:
+    """A moderator took a line out of the still-pending comment: the author cannot put it
+    back within the window (before, the author's edit overwrote the moderator's, unlogged)."""
+    from commentdesk.moderation.decisions import edit
+
+    comment = Comment.objects.select_related("site").get(public_id=written["id"])
+    with time_machine.travel("2026-03-01 12:02:00Z", tick=False):
+        edit(comment, "Original [removed].", moderator, "other")
+        response = patch(client, written["id"], "Original text, put back.", written["token"])
+    assert response.status_code == 403
+    assert response.json()["error"] == {"code": "edit_closed",
+                                        "message": "A moderator has edited this comment; it can no longer be edited."}
+    comment.refresh_from_db()
+    assert comment.body == "Original [removed]." and comment.status == "pending"
+    assert list(CommentRevision.objects.filter(comment=comment).values_list("editor", flat=True)) == ["moderator"]
+
+
 def test_approved_comment_text_cannot_be_swapped(client: Client, written: dict[str, Any], publish: Any) -> None:
     """Readers keep seeing what the moderator approved."""
     comment = Comment.objects.get(public_id=written["id"])
