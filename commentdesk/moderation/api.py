@@ -47,12 +47,14 @@ class TokenAuth(APIKeyHeader):
 
 class DeskSessionAuth(SessionAuth):
     """The desk's login session (django-ninja's ``SessionAuth``, CSRF-checked on
-    writes). A request without the session cookie is not a session request: it
-    gets the 401 that asks for a login or a token, not a 403 about a CSRF
-    cookie it never needed (a token client with a wrong or missing token)."""
+    writes). A request without a logged-in session (no session cookie, or an
+    empty or expired one) is not a session request: it gets the 401 that asks
+    for a login or a token, not a 403 about a CSRF cookie it never needed (a
+    token client with a wrong or missing token). CSRF guards what a logged-in
+    session may do; without one there is nothing to guard."""
 
     def __call__(self, request: HttpRequest) -> Any:
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES or not request.user.is_authenticated:
             return None
         return super().__call__(request)
 

@@ -206,3 +206,25 @@ def test_session_login_needs_csrf(site: Site, moderator: User, pending: Comment)
     token = client.cookies["csrftoken"].value
     ok = client.post(url, body, content_type="application/json", headers={"X-CSRFToken": token})
     assert ok.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cookie", ["", "expired-or-unknown-session-key", "logged out"])
+def test_a_session_cookie_without_a_login_gets_401_not_a_csrf_403(
+        site: Site, moderator: User, pending: Comment, cookie: str) -> None:
+    """A script holding an empty, unknown or logged-out session cookie and no token is asked
+    to log in or send a token (401), not told about CSRF; nothing changes."""
+    from django.conf import settings
+
+    client = Client(enforce_csrf_checks=True)
+    if cookie == "logged out":
+        client.force_login(moderator)
+        client.logout()
+        client.cookies[settings.SESSION_COOKIE_NAME] = client.session.session_key or "gone"
+    else:
+        client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    body = json.dumps({"comment_ids": [pending.public_id], "action": "approve"})
+    response = client.post("/api/v1/moderation/demo/decisions", body, content_type="application/json")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+    pending.refresh_from_db()
+    assert pending.status == "pending" and not AuditLogEntry.objects.exists()
