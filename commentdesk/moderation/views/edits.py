@@ -7,12 +7,14 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import get_language_info
 
 from commentdesk.comments.models import Comment
 from commentdesk.lib.diff import Segment, word_diff
 from commentdesk.lib.errors import CommentdeskError
 from commentdesk.moderation import decisions
 from commentdesk.moderation.forms import EditForm, reason_label
+from commentdesk.moderation.permissions import allowed_languages, in_languages
 from commentdesk.moderation.views.base import back_url, comment_or_404, desk_view, page
 from commentdesk.sites.models import Site
 
@@ -72,6 +74,20 @@ def revision_history(comment: Comment) -> list[dict[str, Any]]:
     return versions
 
 
+def moved_out_of_desk(request: HttpRequest, site: Site, comment: Comment) -> None:
+    """Tell a language desk's moderator when the text they wrote reads as a language
+    of another desk: triage detected it again (in this request, after the commit), so
+    the comment now waits there and leaves their queue."""
+    language = Comment.objects.filter(pk=comment.pk).values_list("language", flat=True).first() or ""
+    if not in_languages(language, allowed_languages(request.user, site)):
+        try:
+            name = get_language_info(language)["name"]
+        except KeyError:
+            name = language
+        messages.info(request, f"The new text reads as {name} ({language}): the comment moved to that "
+                               "language's desk, which you do not moderate.")
+
+
 @desk_view
 def edit(request: HttpRequest, site: Site, comment_id: str) -> HttpResponse:
     """Edit a comment under the Terms of Use (a reason is required); lists every
@@ -88,6 +104,7 @@ def edit(request: HttpRequest, site: Site, comment_id: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, errs)
             else:
                 messages.success(request, "Edited; the earlier text is kept as a revision.")
+                moved_out_of_desk(request, site, comment)
                 return redirect(back_url(request, site))
     else:
         form = EditForm(site, initial={"body": comment.body})

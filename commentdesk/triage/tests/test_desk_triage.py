@@ -147,3 +147,31 @@ def test_queue_shows_risk_reasons_and_not_scored(site: Any, desk: Client, scorer
     assert lines["What a scam."].startswith("Triage: risk 0.95 · banned term: scam")
     assert lines["Unlucky one."] == "Triage: no risk score · not scored: scoring failed (OSError)"
     assert lines["Not scored yet."] == ""
+
+
+@pytest.mark.django_db(transaction=True)  # the edit's commit runs triage within the request, as in production
+@pytest.mark.parametrize("desk_languages", [["ko"], []])
+def test_an_edit_into_another_desks_language_tells_the_moderator_where_it_went(
+        site: Any, scorers: Any, desk_languages: list[str]) -> None:
+    """A Korean desk's moderator rewrites a Korean comment in English: triage detects the new
+    language at once, so the comment leaves their queue; the desk says where it went (before,
+    it vanished, and the next action on it was a 404). A moderator of every language is not told."""
+    from commentdesk.comments.tests.factories import CommentFactory
+    from commentdesk.moderation.models import Membership
+    from commentdesk.moderation.tests.test_desk_queue import status_messages
+
+    scorers(LANGUAGE)
+    comment = CommentFactory(thread__site=site, language="ko", body="이 기사 정말 좋네요, 감사합니다.")
+    user = User.objects.create_user("ji")
+    Membership.objects.create(user=user, site=site, languages=desk_languages)
+    client = Client()
+    client.force_login(user)
+    response = client.post(f"/desk/demo/comments/{comment.public_id}/edit/",
+                           {"body": "Thanks for this article about the harbour renovation, it was very useful.",
+                            "reason": "other"})
+    comment.refresh_from_db()
+    assert response.status_code == 302 and comment.language == "en"
+    said = status_messages(client.get(response["Location"]))
+    assert ("The new text reads as English (en): the comment moved to that language's desk" in said) is bool(
+        desk_languages)
+    assert "Edited; the earlier text is kept as a revision." in said
