@@ -283,14 +283,21 @@ def erase(commenter: Commenter, mode: str, operator: str = "system", now: dateti
     nothing changes then."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Commenter.objects.select_for_update().select_related("site").get(pk=commenter.pk)
+        # The commenter's row only (not the site's, which every write of the site checks).
+        locked = Commenter.objects.select_for_update(of=("self",)).select_related("site").get(pk=commenter.pk)
         plan = plan_erasure(locked, mode)
+        # The comments first, in id order: a triage batch scoring one of them holds it
+        # until its fingerprint and Score are committed (pipeline.score_comments), so
+        # they are seen, and deleted, below; and the locks come in triage's order
+        # (comments, campaigns, Scores), so the two cannot deadlock.
+        gone = plan.tombstones + plan.deleted
+        list(Comment.objects.select_for_update(of=("self",)).filter(pk__in=gone).order_by("pk").values_list("pk"))
+        # Their campaigns are recounted: the desk's "3 near-duplicate comments" counts the members left.
+        forget(Fingerprint.objects.filter(comment_id__in=gone))
         # Tombstones: the row keeps its place in the thread, nothing else.
         CommentRevision.objects.filter(comment_id__in=plan.tombstones).delete()
         Flag.objects.filter(comment_id__in=plan.tombstones).delete()
         Score.objects.filter(comment_id__in=plan.tombstones).delete()
-        # Their campaigns are recounted: the desk's "3 near-duplicate comments" counts the members left.
-        forget(Fingerprint.objects.filter(comment_id__in=plan.tombstones + plan.deleted))
         Comment.objects.filter(pk__in=plan.tombstones).update(
             status=Comment.Status.REMOVED, body="", author_name="", ip_hash="", edit_token_hash="",
             edited_at=None, edited_by_moderator=False, decided_at=now,

@@ -238,9 +238,10 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
 def recount(campaigns: dict[int, datetime | None]) -> None:
     """Store each campaign's ``size`` as its members now, counted, not added up
     (a member edited into a text of its own, erased or purged has left), and
-    its ``updated_at`` when given (``{campaign id: newest member's created_at
-    or None}``). The campaigns' rows are locked first, in id order, so that two
-    transactions changing one campaign's members count one after the other.
+    its ``updated_at`` when given and later than the stored one (``{campaign
+    id: newest member's created_at or None}``). The campaigns' rows are locked
+    first, in id order, so that two transactions changing one campaign's
+    members count one after the other.
     Runs in the caller's transaction (or its own)."""
     from commentdesk.triage.models import Campaign, Fingerprint
 
@@ -248,8 +249,14 @@ def recount(campaigns: dict[int, datetime | None]) -> None:
         return
     ids = sorted(campaigns)
     with transaction.atomic():
+        stored: dict[int, datetime] = {}
         for chunk in chunks(Campaign, ids):
-            list(Campaign.objects.select_for_update().filter(pk__any=chunk).order_by("pk").values_list("pk"))
+            stored.update(Campaign.objects.select_for_update().filter(pk__any=chunk).order_by("pk")
+                          .values_list("pk", "updated_at"))
+        # Never back in time: an old comment scored late (an import, a requeued Score)
+        # must not make a live campaign look idle to the retention purge.
+        campaigns = {pk: at if at is None or pk not in stored else max(at, stored[pk])
+                     for pk, at in campaigns.items()}
         sizes: dict[int, int] = {}
         for chunk in chunks(Fingerprint, ids):
             sizes.update(Fingerprint.objects.filter(campaign_id__any=chunk).values_list("campaign_id")
@@ -271,7 +278,10 @@ def forget(fingerprints: models.QuerySet[Any]) -> int:
     from commentdesk.triage.models import Fingerprint
 
     with transaction.atomic():
-        left = set(fingerprints.exclude(campaign=None).values_list("campaign_id", flat=True))
+        # Locked while read: a batch joining one of them to a campaign meanwhile is waited
+        # for, and its campaign read (PostgreSQL's FOR UPDATE reads the row as committed).
+        left = {c for (c,) in fingerprints.select_for_update(of=("self",)).order_by("pk").values_list("campaign_id")
+                if c is not None}
         _total, by_model = fingerprints.delete()
         recount(dict.fromkeys(left))
     return by_model.get(Fingerprint._meta.label, 0)
@@ -284,7 +294,8 @@ def _store_campaigns(created: dict[int, dict[str, Any]]) -> dict[int, int]:
 
     if not created:
         return {}
-    rows = [Campaign(site_id=info["site_id"], created_at=info["created_at"]) for info in created.values()]
+    rows = [Campaign(site_id=info["site_id"], created_at=info["created_at"], updated_at=info["created_at"])
+            for info in created.values()]
     Campaign.objects.bulk_create(rows, batch_size=CHUNK)
     return {temp: row.pk for temp, row in zip(created, rows)}
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connections, router, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -273,6 +273,16 @@ def relaxed_commit(connection: Any) -> None:
 
 
 def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
+    connection = connections[router.db_for_write(Comment)]
+    if connection.vendor == "postgresql" and connection.in_atomic_block and comments:
+        # The batch's comments are held until its fingerprints and Scores are committed
+        # (FOR NO KEY UPDATE: other tables' keys to them stay free). An edit or an
+        # erasure meanwhile waits, then finds and removes what was derived from the old
+        # text; one committed before is seen by changed_since below. Without it, an
+        # erased text's MinHash outlived the erasure, and a rewritten comment kept the
+        # old text's fingerprint and campaign. (SQLite: one writer at a time.)
+        list(Comment.objects.select_for_update(no_key=True).filter(pk__any=[c.pk for c in comments])
+             .order_by("pk").values_list("pk"))
     scorers = get_scorers()
     chosen = [s for s in scorers if stage == "all" or s.stage == stage]
     contexts = [Context(comment=c, text=_text(c), language=c.language) for c in comments]
@@ -377,8 +387,9 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
     """Score any number of ``comments`` (load them with ``select_related("site")``)
     in batches of ``batch`` with :func:`score_comments`. When a batch fails as a
     whole (a database error), its comments are scored one by one, so that one
-    comment that cannot be stored costs only its own score; a comment that fails
-    alone too is recorded "not scored" (``commentdesk housekeeping`` queues it
+    comment that cannot be stored costs only its own score (not after an
+    ``OperationalError`` or ``InterfaceError``: the connection or the server,
+    not a comment); a comment that fails alone too is recorded "not scored" (``commentdesk housekeeping`` queues it
     again), and the next goes on. Returns ``{"scored": n, "not_scored": n}``.
     """
     counts = {"scored": 0, "not_scored": 0}
@@ -400,8 +411,10 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
         if failure is None:
             counts["scored"] += len(chunk)
         else:
+            # A lost connection or a server gone fails each comment alike: not tried alone.
+            alike = isinstance(failure, (OperationalError, InterfaceError))
             for comment in chunk:
-                alone = attempt([comment]) if len(chunk) > 1 else failure
+                alone = attempt([comment]) if len(chunk) > 1 and not alike else failure
                 if alone is None:
                     counts["scored"] += 1
                 else:

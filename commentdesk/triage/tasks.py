@@ -129,10 +129,10 @@ def requeue_unfinished(now: datetime | None = None) -> int:
       in the middle, a database crash before the commit reached the disk), of a
       comment of any status but removed (an edited approved comment's Score is
       what an undo puts back in the queue);
-    - a Score ``not scored`` of a pending comment (a database error failed its
-      batch, the task queue was down when it was submitted or edited, which
-      also left an edited comment's language blank): scored again, every stage,
-      at each run until it is scored;
+    - a Score ``not scored`` (a database error failed its batch, the task queue
+      was down when the comment was submitted or edited, which also left an
+      edited comment's language blank), of any status but removed: scored
+      again, every stage, at each run until it is scored;
     - a pending comment with no Score at all, submitted that long ago or
       imported (an import's own task may still be queued: the comment is
       scored once, by whichever task comes first).
@@ -148,7 +148,7 @@ def requeue_unfinished(now: datetime | None = None) -> int:
     unfinished = Score.objects.filter(scored_at__lt=cutoff).order_by("comment_id").values_list("comment_id", flat=True)
     partial = list(unfinished.filter(state=Score.State.PARTIAL).exclude(comment__status=Comment.Status.REMOVED)
                    [:REQUEUE_LIMIT])
-    failed = list(unfinished.filter(state=Score.State.NOT_SCORED, comment__status=Comment.Status.PENDING)
+    failed = list(unfinished.filter(state=Score.State.NOT_SCORED).exclude(comment__status=Comment.Status.REMOVED)
                   [:REQUEUE_LIMIT - len(partial)])
     pending = Comment.objects.filter(status=Comment.Status.PENDING).order_by("pk")
     missing = list(pending.filter(Q(created_at__lt=cutoff) | ~Q(import_source=""), triage_score__isnull=True)

@@ -239,14 +239,14 @@ def test_a_batch_stores_nothing_of_a_comment_erased_meanwhile(site: Any, scorers
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_score_stored_meanwhile_by_another_transaction_is_read_again(
+def test_an_edit_during_a_batch_waits_for_it_and_its_own_scoring_follows(
     site: Any, scorers: Any, make_comment: Any, moderator: Any, monkeypatch: Any
 ) -> None:
-    """An import's batch read no Scores; before it inserts its own, a moderator's edit in
-    another connection stores one for a comment of the batch. On PostgreSQL the insert
-    then conflicts: the batch is scored once more, and every comment ends scored, none
-    "not scored" (from an attack). SQLite takes its write lock before the read, so
-    there the edit could only wait for the batch."""
+    """An import's batch is storing its Scores when a moderator edits one of its comments
+    in another connection. On PostgreSQL the batch holds its comments until it commits:
+    the edit waits, then its own scoring replaces the batch's Score of the old text
+    (before, the two met: the edit's Score made the batch's insert conflict, and an
+    erasure or an edit at that moment left the old text's fingerprint behind)."""
     import threading
 
     from django.db import connection
@@ -254,42 +254,44 @@ def test_a_score_stored_meanwhile_by_another_transaction_is_read_again(
     from commentdesk.moderation.decisions import edit
 
     if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite's writes cannot meet this way")
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time")
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
             {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5, "stage": "background"}})
     comments = [make_comment(f"Imported comment number {i}.", import_source="disqus", import_id=str(i))
                 for i in range(5)]
-    target, original, calls = comments[2], pipeline._store_new, []
+    target, original, calls, threads = comments[2], pipeline._store_new, [], []
+
+    def other() -> None:
+        try:
+            edit(Comment.objects.select_related("site").get(pk=target.pk), "Edited by the desk.", moderator, "other")
+        finally:
+            connection.close()  # this thread's own connection
 
     def store_new(scores: list[Score]) -> None:
         calls.append(len(scores))
         if len(calls) == 1:
-            def other() -> None:
-                try:
-                    edit(Comment.objects.select_related("site").get(pk=target.pk), "Edited by the desk.",
-                         moderator, "other")
-                finally:
-                    connection.close()  # this thread's own connection
-
-            thread = threading.Thread(target=other)
-            thread.start()
-            thread.join()
+            threads.append(threading.Thread(target=other))
+            threads[0].start()
+            threads[0].join(0.5)
+            assert threads[0].is_alive()  # waiting for the batch's lock on the comment
         original(scores)
 
     monkeypatch.setattr(pipeline, "_store_new", store_new)
     assert tasks.score_many_in_background.call([c.pk for c in comments]) == {
         "scored": 5, "not_scored": 0, "gone": 0}
-    assert Score.objects.get(comment=target).state == "partial"  # the edit's own task finishes it
+    threads[0].join(30)
+    assert not threads[0].is_alive() and calls == [5]
+    assert Comment.objects.get(pk=target.pk).body == "Edited by the desk."
+    assert Score.objects.get(comment=target).state == "partial"  # the edit's own scoring started afresh
     assert Score.objects.exclude(comment=target).filter(state="scored").count() == 4
-    assert calls == [5, 4]  # scored once more, reading the edit's Score
     assert tasks.score_in_background.call(target.pk) == "scored"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comment: Any) -> None:
     """A Score left partial (a lost task, a crash; of a decided comment too, whose Score
-    an undo puts back in the queue), a pending comment recorded "not scored" (a database
-    error, the task queue down at its submission or edit) and comments left without a
+    an undo puts back in the queue), a Score recorded "not scored" (a database error, the
+    task queue down at a submission or an edit; of any status) and comments left without a
     Score (a lost task, an import whose task is lost) are scored by the worker after
     housekeeping; recent ones, finished ones and removed ones are left alone."""
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5}},
@@ -311,13 +313,13 @@ def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comm
     make_comment("just posted")
     out = io.StringIO()
     call_command("housekeeping", stdout=out)
-    assert "queued 5 unfinished scoring(s)" in out.getvalue()
+    assert "queued 6 unfinished scoring(s)" in out.getvalue()
     call_command("housekeeping", stdout=out)  # no worker ran yet: nothing queued twice
     assert "queued 0 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
     call_command("db_worker", batch=True, no_startup_delay=True, stdout=io.StringIO(), stderr=io.StringIO())
     states = dict(Score.objects.values_list("comment__body", "state"))
     assert states == {"comment 0": "scored", "comment 1": "partial", "comment 2": "scored", "comment 3": "scored",
-                      "comment 4": "partial", "failed 0": "scored", "failed 1": "not_scored",
+                      "comment 4": "partial", "failed 0": "scored", "failed 1": "scored",
                       "never scored": "scored", "imported": "scored"}
     assert Score.objects.get(comment=lost).scores == {"fixed": 0.5, "later": 0.5}
     assert Score.objects.get(comment=failed).scores == {"fixed": 0.5, "later": 0.5}
