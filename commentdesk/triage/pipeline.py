@@ -274,7 +274,8 @@ def relaxed_commit(connection: Any) -> None:
 
 def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
     connection = connections[router.db_for_write(Comment)]
-    if connection.vendor == "postgresql" and connection.in_atomic_block and comments:
+    if stage != "request" and connection.vendor == "postgresql" and connection.in_atomic_block and comments:
+        # (Not in the reader's request: a new comment's own first scoring, kept short.)
         # The batch's comments are held until its fingerprints and Scores are committed
         # (FOR NO KEY UPDATE: other tables' keys to them stay free). An edit or an
         # erasure meanwhile waits, then finds and removes what was derived from the old
