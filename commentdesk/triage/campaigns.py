@@ -253,20 +253,14 @@ def recount(campaigns: dict[int, datetime | None]) -> None:
         for chunk in chunks(Campaign, ids):
             stored.update(Campaign.objects.select_for_update().filter(pk__any=chunk).order_by("pk")
                           .values_list("pk", "updated_at"))
-        # Never back in time: an old comment scored late (an import, a requeued Score)
-        # must not make a live campaign look idle to the retention purge.
-        campaigns = {pk: at if at is None or pk not in stored else max(at, stored[pk])
-                     for pk, at in campaigns.items()}
         sizes: dict[int, int] = {}
         for chunk in chunks(Fingerprint, ids):
             sizes.update(Fingerprint.objects.filter(campaign_id__any=chunk).values_list("campaign_id")
                          .annotate(n=models.Count("pk")).values_list("campaign_id", "n"))
-        if all(at is not None for at in campaigns.values()):
-            update_many(Campaign, ["size", "updated_at"], [(sizes.get(pk, 0), campaigns[pk], pk) for pk in ids])
-            return
-        update_many(Campaign, ["size"], [(sizes.get(pk, 0), pk) for pk in ids])
-        if newest := [(at, pk) for pk, at in campaigns.items() if at is not None]:
-            update_many(Campaign, ["updated_at"], newest)
+        # Never back in time: an old comment scored late (an import, a requeued Score)
+        # must not make a live campaign look idle to the retention purge.
+        update_many(Campaign, ["size", "updated_at"],
+                    [(sizes.get(pk, 0), max(at, campaigns[pk] or at), pk) for pk, at in stored.items()])
 
 
 def forget(fingerprints: models.QuerySet[Any]) -> int:
@@ -386,8 +380,9 @@ def pending_campaigns(site: Any, languages: list[str] | None = None, limit: int 
     most pending first (then the latest), at most ``limit``. ``languages``: the
     moderator's language desk, as in the queue (None = every language): the
     counts and the sample are of the comments they may see. Campaigns of one
-    member left (the others edited, erased or purged) are not listed. Four queries: the
-    pending members grouped by campaign, those campaigns, their sizes, the samples."""
+    member left (the others edited, erased or purged) are not listed. Four
+    queries: the pending members grouped by campaign, those campaigns, their
+    sizes, the samples."""
     from commentdesk.moderation.queues import QueueFilter, queue_queryset
     from commentdesk.triage.models import Campaign, Fingerprint
 

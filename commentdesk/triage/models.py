@@ -257,9 +257,10 @@ class Campaign(models.Model):
     :mod:`commentdesk.triage.campaigns`), for the desk to show and decide in
     bulk. ``size``: its members now (recounted whenever one joins or leaves:
     :func:`~commentdesk.triage.campaigns.recount`); below 2 the desk no longer
-    shows it as a campaign. Members are the comments whose Fingerprint points here. It keeps
-    no text of its own: the desk shows a member's current text, so that an
-    author's edit, a moderator's edit or an erasure leaves nothing behind."""
+    shows it as a campaign. Members are the comments whose Fingerprint points
+    here. It keeps no text of its own: the desk shows a member's current text,
+    so that an author's edit, a moderator's edit or an erasure leaves nothing
+    behind."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

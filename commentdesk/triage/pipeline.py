@@ -390,8 +390,9 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
     whole (a database error), its comments are scored one by one, so that one
     comment that cannot be stored costs only its own score (not after an
     ``OperationalError`` or ``InterfaceError``: the connection or the server,
-    not a comment); a comment that fails alone too is recorded "not scored" (``commentdesk housekeeping`` queues it
-    again), and the next goes on. Returns ``{"scored": n, "not_scored": n}``.
+    not a comment); a comment that fails alone too is recorded "not scored"
+    (``commentdesk housekeeping`` queues it again), and the next goes on.
+    Returns ``{"scored": n, "not_scored": n}``.
     """
     counts = {"scored": 0, "not_scored": 0}
     chunk: list[Comment] = []
