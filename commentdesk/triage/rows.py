@@ -10,7 +10,8 @@ every new text. Here:
 
 - :func:`insert_many` and :func:`update_many` write every row with one
   statement on PostgreSQL, each column one array parameter (``unnest``), and
-  with one ``executemany`` elsewhere (SQLite runs it in its own C loop);
+  with one ``executemany`` elsewhere (SQLite runs it in its own C loop); on
+  PostgreSQL a JSON column is one JSON array parameter, serialised at once;
 - the ``any`` lookup (``Model.objects.filter(key__any=values)``) is ``= ANY(%s)``
   with one array parameter on PostgreSQL and ``IN (SELECT value FROM
   json_each(%s))`` with one JSON parameter on SQLite, so the SQL text stays
@@ -133,6 +134,18 @@ def _prepared(connection: Any, field: Any, values: tuple[Any, ...]) -> list[Any]
     return [field.get_db_prep_save(v, connection) for v in values]
 
 
+# A jsonb[] of the elements of one jsonb array parameter, in order.
+JSON_ARRAY = "ARRAY(SELECT e FROM jsonb_array_elements(%b::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n)"
+# What a JSONField stores as a JSON document, not SQL NULL nor an expression.
+JSON_DOCUMENT = frozenset({dict, list, str, int, float, bool})
+
+
+def _json_documents(values: tuple[Any, ...]) -> bool:
+    """Whether every value of a JSONField column is a JSON document as it is
+    (None, stored as SQL NULL, and expressions go value by value)."""
+    return set(map(type, values)) <= JSON_DOCUMENT
+
+
 def _binding_cursor(connection: Any) -> Any:
     """A cursor of ``connection`` (PostgreSQL) that sends parameters apart from
     the SQL text, in binary with ``%b``: an array of thousands of values is
@@ -158,13 +171,21 @@ def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, .
     quote = connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
 
+    values = list(zip(*rows))
+    # PostgreSQL: a JSON column of JSON documents only is one JSON array parameter (one
+    # json.dumps for the column), made a jsonb[] by the server; json.dumps and psycopg's
+    # dumper once per value were about a quarter of a 500-Score insert (33 → 25 µs a row).
+    whole = [connection.vendor == "postgresql" and isinstance(f, models.JSONField) and _json_documents(column)
+             for f, column in zip(columns, values)]
     names = dict(table=quote(meta.db_table), columns=", ".join(quote(f.column) for f in columns),
                  pk=quote(meta.pk.column),
-                 arrays=", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in columns),
+                 arrays=", ".join(JSON_ARRAY if one else f"%b::{f.cast_db_type(connection)}[]"
+                                  for f, one in zip(columns, whole)),
                  sets=", ".join(f"{quote(f.column)} = %s" for f in columns[:-1]),
                  from_arrays=", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns[:-1])),
                  aliases=", ".join(f"c{i}" for i in range(len(columns))), last=f"c{len(columns) - 1}")
-    arrays = [_prepared(connection, f, column) for f, column in zip(columns, zip(*rows))]
+    arrays = [connection.ops.adapt_json_value(list(column), f.encoder) if one else _prepared(connection, f, column)
+              for f, column, one in zip(columns, values, whole)]
     if connection.vendor == "postgresql":
         with _binding_cursor(connection) as cursor:
             cursor.execute(array_sql.format(**names), arrays)

@@ -4,7 +4,7 @@ executemany (SQLite), and the ``any`` lookup."""
 from __future__ import annotations
 
 import pytest
-from django.db import DataError, IntegrityError, connection
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from commentdesk.sites.models import Site
@@ -51,6 +51,40 @@ def test_insert_many_takes_nulls_json_and_ints_of_float_fields(site: Site) -> No
     assert stored[a.pk].risk == 1.0 and stored[a.pk].details == {"words": {"matches": [[0, 3]]}}
     assert stored[b.pk].risk is None and stored[b.pk].skipped == {"classifier": "failed: É"}
     assert stored[a.pk].reasons == ["banned term: x"] and stored[b.pk].scores == {"words": None}
+
+
+def test_json_columns_keep_each_rows_document_in_order(site: Site) -> None:
+    """Hundreds of rows, each with its own JSON documents (objects, lists, a bare
+    string, number or boolean, nesting, Korean, quotes, backslashes): every row
+    gets its own, as the ORM stores them, by insert and by update; None is SQL
+    NULL as with the ORM (refused by a column that is NOT NULL), and nothing of
+    that statement is stored."""
+    from commentdesk.comments.tests.factories import CommentFactory
+    from commentdesk.triage.models import Score
+
+    comments = [CommentFactory(thread__site=site) for _ in range(300)]
+    now = timezone.now()
+
+    def documents(n: int) -> tuple[object, object, object, object]:
+        bare = [f"문서 {n} \"q\" \\", n * 0.5, n % 2 == 0][n % 3]
+        return ({"n": n, "k": [n, {"s": f"{n}'"}]}, [f"reason {n}", bare], {"words": {"matches": [[n, n + 1]]}},
+                bare)
+
+    fields = ["comment", "state", "scores", "reasons", "details", "skipped", "scored_at", "not_scored_reason",
+              "model_version"]
+    rows.insert_many(Score, fields, [(c.pk, "scored", *documents(n), now, "", "") for n, c in enumerate(comments)])
+    stored = {s.comment_id: (s.scores, s.reasons, s.details, s.skipped) for s in Score.objects.all()}
+    assert stored == {c.pk: documents(n) for n, c in enumerate(comments)}
+    ids = dict(Score.objects.values_list("comment_id", "pk"))
+    rows.update_many(Score, ["scores", "skipped"],
+                     [(documents(n + 1)[0], documents(n + 2)[3], ids[c.pk]) for n, c in enumerate(comments)])
+    stored = {s.comment_id: (s.scores, s.skipped) for s in Score.objects.all()}
+    assert stored == {c.pk: (documents(n + 1)[0], documents(n + 2)[3]) for n, c in enumerate(comments)}
+    extra = CommentFactory(thread__site=site)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert_many(Score, fields, [(extra.pk, "scored", {}, [], {}, None, now, "", ""),
+                                         (comments[0].pk + 10_000, "scored", {}, [], {}, {}, now, "", "")])
+    assert not Score.objects.filter(comment=extra).exists()
 
 
 def test_update_many_sets_fields(site: Site) -> None:
