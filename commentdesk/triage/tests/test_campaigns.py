@@ -153,6 +153,31 @@ def test_similarity_of_signatures() -> None:
     assert signature("ok 👍") is None
 
 
+def test_signatures_of_a_batch_are_datasketchs_minhash_of_each_text() -> None:
+    """One MinHash cleared between texts, and ASCII shingles cut from bytes, give
+    what a fresh datasketch MinHash (64 permutations, seed 1, CRC-32) of each
+    text's UTF-8 5-gram shingles gives: English, Korean, mixed, emoji, short."""
+    import zlib
+
+    from datasketch import MinHash
+
+    from commentdesk.triage.campaigns import normalise, signatures
+
+    texts = [TEXT.format(n=3), "오늘 기사 잘 읽었습니다 정말 좋은 분석이네요 감사합니다 기자님", "ok 👍",
+             "Mixed 한국어 and English, with an emoji 😀 and ＦＵＬＬＷＩＤＴＨ letters", TEXT.format(n=4)]
+
+    def fresh(text: str) -> list[int] | None:
+        norm = normalise(text)
+        if len(norm.replace(" ", "")) < 25:
+            return None
+        minhash = MinHash(num_perm=64, seed=1, hashfunc=zlib.crc32)
+        minhash.update_batch({norm[i:i + 5].encode("utf-8") for i in range(len(norm) - 4)})
+        return [int(v) for v in minhash.hashvalues]
+
+    found = [None if values is None else values.tolist() for values in signatures(texts)]
+    assert found == [fresh(t) for t in texts] and found[2] is None and None not in found[:2]
+
+
 def test_a_campaign_counts_its_members_again_when_it_grows(site: Any, scorers: Any) -> None:
     """Members deleted (an erased commenter) leave the count at the next update."""
     scorers(CAMPAIGN)
