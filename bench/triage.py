@@ -16,6 +16,8 @@ that data, then reports:
   comments one at a time for comparison (target: ≥ 2,000 comments/s), and
   where a batch's CPU time goes: each scorer, and the rest (reading and
   writing Scores, languages);
+- the background stage alone, in batches, over comments whose request stage
+  ran (a burst of submissions as the background task takes it: Scores updated);
 - the classifier: stored blob size, resident memory added by loading it (RSS
   delta from ``/proc/self/statm``) and the Python allocations (tracemalloc);
   and the per-process word table filled with every distinct word of the data
@@ -202,6 +204,19 @@ def main() -> None:
     spent_ms = {name: round(s * 1000 / scored, 3) for name, s in spent.items()}
     single_rate, _ = rate(make(3, max(200, args.comments // 10)), batch=False)
 
+    # A burst of submissions: each comment's request stage (as in its reader's request,
+    # not timed here), then the background stage in batches of pipeline.BATCH, as
+    # tasks.score_in_background takes a backlog (their Scores exist: they are updated).
+    burst = make(4 + args.repeat)
+    for c in burst:
+        pipeline.score_comment(c, "request")
+    sitecache.clear()
+    w0, c0 = time.perf_counter(), time.process_time()
+    for i in range(0, len(burst), pipeline.BATCH):
+        pipeline.score_comments(burst[i:i + pipeline.BATCH], "background")
+    background_rate = len(burst) / (time.perf_counter() - w0)
+    background_cpu_rate = len(burst) / (time.process_time() - c0)
+
     # The per-process word table (classifier._WordTable) holding every distinct word
     # of the shared data: what a worker that has scored for a long while keeps.
     union = classifier.active_model(site)[1].named_steps["ngrams"]
@@ -239,6 +254,8 @@ def main() -> None:
         "batch_rest_cpu_ms_per_comment": round(1000 * statistics.mean(1 / c for _, c in rates)
                                                - sum(spent_ms.values()), 3),
         "all_scorers_one_by_one_comments_per_s": round(single_rate, 1),
+        "background_stage_batch_comments_per_s": round(background_rate, 1),
+        "background_stage_batch_comments_per_cpu_s": round(background_cpu_rate, 1),
         "batch_speedup_over_one_by_one": round(batch_rate / single_rate, 1),
         "batch_ms_per_comment_ratio_to_baseline": round(1000 / batch_rate / baseline, 1),
         "baseline_pk_lookup_ms": round(baseline, 3),

@@ -33,7 +33,7 @@ from django.utils.module_loading import import_string
 
 from commentdesk.comments.models import Comment
 from commentdesk.triage.models import Score
-from commentdesk.triage.rows import changed_since, chunks, insert_many
+from commentdesk.triage.rows import changed_since, chunks, insert_many, update_many
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 logger = logging.getLogger(__name__)
@@ -217,7 +217,8 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
     A detected language is written to ``Comment.language`` when that is blank.
     Scorer failures are recorded per comment, never raised; database errors do
     raise (the caller records "not scored"). Writes: the Scores of the batch
-    with one insert and one update, languages with one update per language.
+    with one insert and one update (:mod:`.rows`), languages with one update
+    per language.
     Keep batches to a few hundred comments (``BATCH``; :func:`score_batches`
     cuts any number into such batches).
 
@@ -328,7 +329,8 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
                     new.append(score)
                 _merge(score, outcome, weights, waiting, now)
             _store_new(new)
-            Score.objects.bulk_update([scores[pk] for pk in ids if pk in old], UPDATED)
+            update_many(Score, UPDATED, [(*(getattr(scores[pk], f) for f in UPDATED), scores[pk].pk)
+                                         for pk in ids if pk in old])
         languages: dict[str, list[int]] = {}
         for context in contexts:
             if context.language and not context.comment.language and context.comment.pk not in stale:

@@ -97,6 +97,31 @@ def test_a_batch_scores_as_one_at_a_time(site: Any, other_site: Any, shared_mode
     assert {c.language for c in Comment.objects.filter(site=other_site)} >= {"en", "ko"}
 
 
+def test_a_background_batch_over_partial_scores_stores_what_one_at_a_time_does(
+        site: Any, other_site: Any, shared_model: ClassifierModel) -> None:
+    """As a burst of submissions: each comment's request stage alone, then the
+    background stage one by one on one site and as one batch on the other (the
+    stored Scores updated in one statement); the Scores read back are equal."""
+    stored = []
+    for target, batched in ((site, False), (other_site, True)):
+        comments = furnish(target)
+        for c in comments:
+            pipeline.score_comment(c, "request")
+        if batched:
+            pipeline.score_comments(comments, "background")
+        else:
+            for c in comments:
+                pipeline.score_comment(c, "background")
+        by_id = {s.comment_id: s for s in Score.objects.filter(comment__site=target)}
+        stored.append([comparable(by_id[c.pk]) for c in comments])
+    assert stored[0] == stored[1]
+    # Scored, but for the bodies that could not be stored as given (the stored text is
+    # another: left for an edit's own scoring).
+    bodies = dict(Comment.objects.filter(site=other_site).values_list("pk", "body"))
+    assert [s["state"] == "scored" and "classifier" in s["scores"] for s in stored[1]] == [
+        bodies[c.pk] == c.body for c in comments]
+
+
 def test_every_bad_text_in_one_batch_is_scored(site: Any, shared_model: ClassifierModel) -> None:
     """Empty, whitespace, emoji-only, huge, control-character and broken texts in one
     batch pass every default scorer; each gets its own scored Score."""
