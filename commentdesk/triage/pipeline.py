@@ -435,14 +435,16 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
     return counts
 
 
-def mark_not_scored(comment_id: int, reason: str) -> None:
+def mark_not_scored(comment_id: int, reason: str, *, forget_scores: bool = False) -> None:
     """Record that scoring of comment ``comment_id`` failed as a whole, keeping any
-    scores already stored. Logs and returns quietly when even that fails (the
-    comment itself is never touched)."""
+    scores already stored, or with ``forget_scores`` dropping them (they are of
+    an older text: the first stage failed after an edit). Logs and returns
+    quietly when even that fails (the comment itself is never touched)."""
+    defaults: dict[str, Any] = {"state": Score.State.NOT_SCORED, "not_scored_reason": reason[:300],
+                                "scored_at": timezone.now()}
+    if forget_scores:
+        defaults |= {"risk": None, "scores": {}, "reasons": [], "details": {}, "skipped": {}, "model_version": ""}
     try:
-        Score.objects.update_or_create(
-            comment_id=comment_id,
-            defaults={"state": Score.State.NOT_SCORED, "not_scored_reason": reason[:300], "scored_at": timezone.now()},
-        )
+        Score.objects.update_or_create(comment_id=comment_id, defaults=defaults)
     except Exception:
         logger.exception("triage could not record 'not scored' for comment %s", comment_id)

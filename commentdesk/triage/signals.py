@@ -25,7 +25,8 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
     are written in one transaction (one commit: the largest part of the
     latency this adds to the reader's request; see ``bench/triage.py``), which
     on PostgreSQL does not wait for the disk (:func:`~.pipeline.relaxed_commit`;
-    what a crash loses, ``housekeeping`` queues again).
+    what a crash loses, ``housekeeping`` queues again). After an edit, a failure
+    also drops the old text's scores, which the first stage would have replaced.
     """
     from commentdesk.triage import automation, pipeline, tasks
 
@@ -41,7 +42,7 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
         # Both undone (no savepoint: two round trips fewer per submission); the
         # Score says why.
         logger.exception("triage failed on comment %s (%s)", comment.pk, step)
-        pipeline.mark_not_scored(comment.pk, f"{step} ({type(exc).__name__})")
+        pipeline.mark_not_scored(comment.pk, f"{step} ({type(exc).__name__})", forget_scores=True)
         return
     if score.state == score.State.SCORED:
         automation.automate(comment, score)

@@ -89,6 +89,30 @@ def test_scoring_failure_never_loses_the_comment(
     assert score.to_dict() == {"risk": None, "scores": {}, "reasons": ["not scored: scoring failed (OSError)"]}
 
 
+def test_an_edit_whose_scoring_fails_shows_nothing_of_the_old_text(
+    scorers: Any, make_comment: Any, monkeypatch: Any
+) -> None:
+    """The old text was scored (0.9, a reason); the edit's scoring fails: the Score
+    says "not scored" and keeps no score nor reason of the old text (the desk showed
+    the old text's risk for the new one)."""
+    from commentdesk.triage import signals
+
+    scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.9}})
+    comment = make_comment("the old text")
+    assert pipeline.score_comment(comment).risk == 0.9
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipeline, "score_comment", explode)
+    Comment.objects.filter(pk=comment.pk).update(body="the new text")
+    comment.body = "the new text"
+    signals.on_comment_edited(sender=Comment, comment=comment)
+    score = Score.objects.get(comment=comment)
+    assert score.to_dict() == {"risk": None, "scores": {}, "reasons": ["not scored: scoring failed (OSError)"]}
+    assert (score.details, score.skipped, score.model_version) == ({}, {}, "")
+
+
 def test_queue_failure_is_recorded(
     scorers: Any, post_comment: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
