@@ -67,9 +67,9 @@ def score_in_background(comment_id: int) -> str:
 def score_many_in_background(comment_ids: list[int], stage: str = "all") -> dict[str, int]:
     """Run the scorers of ``stage`` over the comments ``comment_ids`` in batches
     (:func:`commentdesk.triage.pipeline.score_batches`), e.g. after an import.
-    Returns ``{"scored": n, "not_scored": n, "gone": n}`` (``gone``: deleted, or
-    scored meanwhile by another task); never raises. A comment recorded "not
-    scored" is tried again."""
+    Returns ``{"scored": n, "not_scored": n, "gone": n}`` (``gone``: deleted,
+    erased (a tombstone), or scored meanwhile by another task); never raises. A
+    comment recorded "not scored" is tried again."""
     from commentdesk.triage import pipeline
 
     from commentdesk.triage.models import Score
@@ -78,7 +78,8 @@ def score_many_in_background(comment_ids: list[int], stage: str = "all") -> dict
     found = [0]
     # What another task scored meanwhile is left alone (an import's own task and
     # housekeeping's may both queue a comment).
-    rows = Comment.objects.select_related("site").exclude(triage_score__state=Score.State.SCORED)
+    rows = (Comment.objects.select_related("site").exclude(triage_score__state=Score.State.SCORED)
+            .exclude(status=Comment.Status.REMOVED))
 
     def comments() -> Iterator[Comment]:
         for start in range(0, len(ids), pipeline.BATCH):

@@ -209,11 +209,14 @@ def test_background_task_scores_the_waiting_comments_together(scorers: Any, make
 
 
 def test_task_for_many_comments_counts_the_gone(scorers: Any, make_comment: Any) -> None:
-    """``score_many_in_background`` (for importers) scores what exists and counts the deleted."""
+    """``score_many_in_background`` (for importers) scores what exists and counts the
+    deleted and the erased (a tombstone: nothing to score) as gone."""
     scorers({"NAME": TEST + "FixedScorer"})
-    comments = [make_comment(f"imported {i}") for i in range(3)]
+    comments = [make_comment(f"imported {i}") for i in range(4)]
+    Comment.objects.filter(pk=comments[3].pk).update(status=Comment.Status.REMOVED, body="")
     assert tasks.score_many_in_background.call([c.pk for c in comments] + [10**9]) == {
-        "scored": 3, "not_scored": 0, "gone": 1}
+        "scored": 3, "not_scored": 0, "gone": 2}
+    assert not Score.objects.filter(comment=comments[3]).exists()
     assert Score.objects.filter(state="scored").count() == 3
 
 
