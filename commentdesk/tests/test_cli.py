@@ -251,3 +251,26 @@ def test_demo_checks_its_import_file_before_making_anything(tmp_path: Path) -> N
     with pytest.raises(CommandError, match="is a directory"):
         call_command("demo", "--no-serve", "--import-disqus", str(tmp_path), stdout=io.StringIO())
     assert not Site.objects.exists() and not User.objects.exists()
+
+
+def test_the_demo_starts_its_task_worker_again_when_it_ends() -> None:
+    """A worker that exits is reported and started again, at most ``limit`` times, then
+    the report says to run it by hand; stopping ends a running worker without a report."""
+    from commentdesk.embed.management.commands.demo import Supervisor
+
+    reports: list[str] = []
+    failing = Supervisor(lambda: subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"]), reports.append,
+                         limit=2, pause=0.01)
+    failing.start()
+    failing.join(timeout=60)
+    assert not failing.is_alive()
+    assert reports == ["The task worker stopped (exit code 3); starting it again."] * 2 + [
+        "The task worker stopped again (exit code 3); e-mails and background scoring wait until you run "
+        "`commentdesk db_worker` beside the server."]
+    reports.clear()
+    running = Supervisor(lambda: subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]),
+                         reports.append)
+    running.start()
+    running.stop()
+    running.join(timeout=30)
+    assert not running.is_alive() and reports == [] and running.process.returncode is not None

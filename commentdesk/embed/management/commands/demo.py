@@ -7,13 +7,17 @@ printed only when the moderator is first created).
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -75,11 +79,57 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self.stdout.write(f"Demo article: http://{host}:{port}/   Desk: http://{host}:{port}/desk/")
-        # The background tasks (e-mails, which the console shows) run beside the server.
-        worker = subprocess.Popen([sys.executable, "-m", "commentdesk", "db_worker", "--interval", "2"])
+        env = dict(os.environ)
+        if not env.get("COMMENTDESK_BASE_URL"):
+            # Links in e-mails (sent by the worker) lead to this server, not to the default port.
+            env["COMMENTDESK_BASE_URL"] = settings.COMMENTDESK_BASE_URL = f"http://{host}:{port}"
+        # The background tasks (e-mails, which the console shows; triage) run beside the server.
+        worker = Supervisor(lambda: subprocess.Popen([sys.executable, "-m", "commentdesk", "db_worker",
+                                                      "--interval", "2"], env=env),
+                            lambda line: self.stderr.write(line))
+        worker.start()
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `kill` also stops the worker
         try:
             call_command("serve", host=host, port=port, stdout=self.stdout)
         finally:
-            worker.terminate()
-            worker.wait(timeout=10)
+            worker.stop()
+
+
+class Supervisor(threading.Thread):
+    """Keeps the demo's task worker running beside its server: a worker that ends
+    (any exit code) is reported through ``report`` (one line) and started again
+    after ``pause`` seconds, at most ``limit`` times; then the report says to run
+    ``commentdesk db_worker`` by hand. ``start_process`` returns a started
+    ``subprocess.Popen``. :meth:`stop` ends the worker and the supervision."""
+
+    def __init__(self, start_process: Callable[[], subprocess.Popen[Any]], report: Callable[[str], None],
+                 limit: int = 5, pause: float = 2.0) -> None:
+        super().__init__(name="demo-worker-supervisor", daemon=True)
+        self.start_process, self.report, self.limit, self.pause = start_process, report, limit, pause
+        self.stopping = threading.Event()
+        self.process = start_process()
+        self.restarts = 0
+
+    def run(self) -> None:
+        while True:
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            if self.restarts >= self.limit:
+                self.report(f"The task worker stopped again (exit code {code}); e-mails and background scoring "
+                            "wait until you run `commentdesk db_worker` beside the server.")
+                return
+            self.report(f"The task worker stopped (exit code {code}); starting it again.")
+            if self.stopping.wait(self.pause):
+                return
+            self.restarts += 1
+            self.process = self.start_process()
+
+    def stop(self, timeout: float = 10) -> None:
+        """End the worker (SIGTERM, then wait up to ``timeout`` seconds) and stop supervising it."""
+        self.stopping.set()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
