@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import re
 import unicodedata
 import zlib
@@ -28,6 +29,8 @@ from django.db import models, transaction
 
 from commentdesk.comments.models import Comment
 from commentdesk.triage.rows import CHUNK, chunks, changed_since, insert_many, update_many
+
+logger = logging.getLogger(__name__)
 
 NUM_PERM = 64
 BANDS, ROWS = 8, 8
@@ -285,8 +288,10 @@ def forget(fingerprints: models.QuerySet[Any]) -> int:
     them) and recount the campaigns they were members of (:func:`recount`), so
     that the desk's "3 near-duplicate comments" is of the members left. The way
     every fingerprint leaves: an edit (the old text's), an erasure, a deletion,
-    the retention purge. Returns how many fingerprints were deleted."""
-    from commentdesk.triage.models import Fingerprint
+    the retention purge. A campaign left with one member is no campaign: that
+    comment's Score, which counted near-duplicates now gone, is scored again
+    (:func:`score_again`). Returns how many fingerprints were deleted."""
+    from commentdesk.triage.models import Campaign, Fingerprint
 
     with transaction.atomic():
         # Locked while read: a batch joining one of them to a campaign meanwhile is waited
@@ -295,7 +300,34 @@ def forget(fingerprints: models.QuerySet[Any]) -> int:
                 if c is not None}
         _total, by_model = fingerprints.delete()
         recount(dict.fromkeys(left))
+        if left:
+            alone = Campaign.objects.filter(pk__any=sorted(left), size=1).values_list("pk", flat=True)
+            score_again(list(Fingerprint.objects.filter(campaign_id__in=alone).values_list("comment_id", flat=True)))
     return by_model.get(Fingerprint._meta.label, 0)
+
+
+def score_again(comment_ids: list[int]) -> None:
+    """Score the background stage of ``comment_ids`` again (their campaign
+    changed under them): their finished Scores become ``partial`` (the desk
+    says the background scorers are queued) and, once the caller's transaction
+    commits, one task scores them (:func:`~commentdesk.triage.tasks.score_many_in_background`).
+    A queue that cannot be reached is logged; ``commentdesk housekeeping``
+    queues partial Scores again."""
+    from commentdesk.triage.models import Score
+
+    if not comment_ids:
+        return
+    Score.objects.filter(comment_id__in=comment_ids, state=Score.State.SCORED).update(state=Score.State.PARTIAL)
+
+    def enqueue() -> None:
+        from commentdesk.triage import tasks
+
+        try:
+            tasks.score_many_in_background.enqueue(sorted(comment_ids), "background")
+        except Exception:
+            logger.exception("triage could not queue the scoring of %d comments again", len(comment_ids))
+
+    transaction.on_commit(enqueue)
 
 
 def _store_campaigns(created: dict[int, dict[str, Any]]) -> dict[int, int]:

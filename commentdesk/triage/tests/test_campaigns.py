@@ -220,3 +220,30 @@ def test_bands_go_with_their_comment_and_a_stray_band_is_ignored(site: Any, scor
                                                          created_at=timezone.now()) for k in bands])
     score = pipeline.score_comment(post(site, TEXT.format(n=3)))
     assert score.details["campaign"]["near_duplicates"] == 1  # the first, not the deleted one
+
+
+def test_the_last_comment_of_a_dissolved_campaign_is_scored_again(
+    site: Any, scorers: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Three copies, then two of them erased: the one left had "2 near-duplicates"
+    and a raised risk; it is queued again and then says it has none. A campaign
+    that keeps two members leaves its members' Scores alone."""
+    from commentdesk.privacy.rights import erase
+    from commentdesk.triage import tasks
+
+    scorers({**CAMPAIGN, "OPTIONS": {"stage": "background"}})
+    copies = [post(site, TEXT.format(n=77), minutes_ago=10 - i) for i in range(4)]
+    for c in copies:
+        pipeline.score_comment(c)
+    last = Score.objects.get(comment=copies[2])
+    assert last.scores["campaign"] == 0.5 and last.reasons[0].startswith("2 near-duplicates")
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        erase(copies[3].commenter, "delete")
+    assert queued == [] and Score.objects.get(comment=copies[2]).state == "scored"  # three left
+    with django_capture_on_commit_callbacks(execute=True):
+        erase(copies[0].commenter, "delete")
+        erase(copies[1].commenter, "delete")
+    assert Score.objects.get(comment=copies[2]).state == "partial"
+    assert tasks.score_many_in_background.call([copies[2].pk], "background")["scored"] == 1
+    score = Score.objects.get(comment=copies[2])
+    assert (score.state, score.scores["campaign"], score.reasons) == ("scored", 0.0, [])
