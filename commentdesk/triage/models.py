@@ -42,7 +42,13 @@ class Score(models.Model):
     name: JSON data, e.g. matched spans or the detected language}. ``skipped``:
     {scorer name: why it was skipped (raised, over its time budget, no model)}.
     ``model_version``: the classifier version that scored it, "" if none.
+    ``failures``: scoring runs in a row that failed as a whole (0 once scored);
+    housekeeping stops trying again at ``MAX_FAILURES``.
     """
+
+    # A comment whose scoring failed this many times in a row is no longer queued again
+    # by housekeeping (tasks.requeue_unfinished).
+    MAX_FAILURES = 5
 
     class State(models.TextChoices):
         PARTIAL = "partial", _("Partly scored")
@@ -59,6 +65,7 @@ class Score(models.Model):
     not_scored_reason = models.CharField(max_length=300, blank=True)
     model_version = models.CharField(max_length=40, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         indexes = [
@@ -74,8 +81,12 @@ class Score(models.Model):
 
     @property
     def summary(self) -> str:
-        """One line for people: ``"risk 0.93"``, ``"not scored: <why>"`` or ``"no risk score"``."""
+        """One line for people: ``"risk 0.93"``, ``"not scored: <why>"`` (saying
+        when housekeeping gave up on it) or ``"no risk score"``."""
         if self.state == self.State.NOT_SCORED:
+            if self.failures >= self.MAX_FAILURES:
+                return (f"not scored: {self.not_scored_reason}; failed {self.failures} times, no longer tried "
+                        "again (`commentdesk triage rescore --site …` tries it)")
             return f"not scored: {self.not_scored_reason}"
         return f"risk {self.risk:.2f}" if self.risk is not None else "no risk score"
 

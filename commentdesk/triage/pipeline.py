@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, InterfaceError, OperationalError, connections, router, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -362,7 +363,7 @@ def _store_new(scores: list[Score]) -> None:
 FEW = 10
 # Score fields a scoring run writes.
 UPDATED = ["state", "risk", "scores", "reasons", "details", "skipped", "not_scored_reason", "model_version",
-           "scored_at"]
+           "scored_at", "failures"]
 
 
 def _merge(score: Score, outcome: dict[str, Result | str], weights: dict[str, float], waiting: bool,
@@ -383,6 +384,7 @@ def _merge(score: Score, outcome: dict[str, Result | str], weights: dict[str, fl
     score.reasons = _reasons(score, weights)
     score.state = Score.State.PARTIAL if waiting else Score.State.SCORED
     score.not_scored_reason = ""
+    score.failures = 0
     score.scored_at = now
 
 
@@ -436,15 +438,18 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
 
 
 def mark_not_scored(comment_id: int, reason: str, *, forget_scores: bool = False) -> None:
-    """Record that scoring of comment ``comment_id`` failed as a whole, keeping any
-    scores already stored, or with ``forget_scores`` dropping them (they are of
-    an older text: the first stage failed after an edit). Logs and returns
-    quietly when even that fails (the comment itself is never touched)."""
+    """Record that scoring of comment ``comment_id`` failed as a whole (one more
+    of its ``failures`` in a row), keeping any scores already stored, or with
+    ``forget_scores`` dropping them (they are of an older text: the first stage
+    failed after an edit). Logs and returns quietly when even that fails (the
+    comment itself is never touched)."""
     defaults: dict[str, Any] = {"state": Score.State.NOT_SCORED, "not_scored_reason": reason[:300],
                                 "scored_at": timezone.now()}
     if forget_scores:
         defaults |= {"risk": None, "scores": {}, "reasons": [], "details": {}, "skipped": {}, "model_version": ""}
     try:
-        Score.objects.update_or_create(comment_id=comment_id, defaults=defaults)
+        with transaction.atomic():
+            if not Score.objects.filter(comment_id=comment_id).update(failures=F("failures") + 1, **defaults):
+                Score.objects.create(comment_id=comment_id, failures=1, **defaults)
     except Exception:
         logger.exception("triage could not record 'not scored' for comment %s", comment_id)

@@ -133,7 +133,10 @@ def requeue_unfinished(now: datetime | None = None) -> int:
     - a Score ``not scored`` (a database error failed its batch, the task queue
       was down when the comment was submitted or edited, which also left an
       edited comment's language blank), of any status but removed: scored
-      again, every stage, at each run until it is scored;
+      again, every stage, at each run until it is scored, or until it failed
+      ``Score.MAX_FAILURES`` times in a row (a comment that always fails was tried,
+      with a traceback in the log, at every run for good; ``commentdesk triage
+      rescore`` still tries it);
     - a pending comment with no Score at all, submitted that long ago or
       imported (an import's own task may still be queued: the comment is
       scored once, by whichever task comes first).
@@ -149,8 +152,8 @@ def requeue_unfinished(now: datetime | None = None) -> int:
     unfinished = Score.objects.filter(scored_at__lt=cutoff).order_by("comment_id").values_list("comment_id", flat=True)
     partial = list(unfinished.filter(state=Score.State.PARTIAL).exclude(comment__status=Comment.Status.REMOVED)
                    [:REQUEUE_LIMIT])
-    failed = list(unfinished.filter(state=Score.State.NOT_SCORED).exclude(comment__status=Comment.Status.REMOVED)
-                  [:REQUEUE_LIMIT - len(partial)])
+    failed = list(unfinished.filter(state=Score.State.NOT_SCORED, failures__lt=Score.MAX_FAILURES)
+                  .exclude(comment__status=Comment.Status.REMOVED)[:REQUEUE_LIMIT - len(partial)])
     pending = Comment.objects.filter(status=Comment.Status.PENDING).order_by("pk")
     missing = list(pending.filter(Q(created_at__lt=cutoff) | ~Q(import_source=""), triage_score__isnull=True)
                    .values_list("pk", flat=True)[:REQUEUE_LIMIT - len(partial) - len(failed)])

@@ -358,6 +358,43 @@ def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comm
     assert "queued 1 unfinished scoring(s)" in out.getvalue().splitlines()[-1]
 
 
+def test_housekeeping_gives_up_on_a_comment_that_always_fails(scorers: Any, make_comment: Any,
+                                                             monkeypatch: Any) -> None:
+    """Each failure counts; after ``MAX_FAILURES`` in a row housekeeping no longer
+    queues the comment (it was tried, with a traceback, at every run for good);
+    scoring it by hand still works and starts the count again."""
+    from django.core.cache import cache
+    from django.db import DatabaseError
+
+    scorers({"NAME": TEST + "FixedScorer"})
+    old = timezone.now() - timedelta(minutes=20)
+    poison = make_comment("always fails", created_at=old)
+    original = pipeline._score_comments
+
+    def score(batch: list[Comment], stage: str) -> Any:
+        if poison in batch:
+            raise DatabaseError("value too long")
+        return original(batch, stage)
+
+    monkeypatch.setattr(pipeline, "_score_comments", score)
+    pipeline.mark_not_scored(poison.pk, "scoring failed (DatabaseError)")
+    queued = []
+    for _ in range(Score.MAX_FAILURES + 1):
+        Score.objects.filter(comment=poison).update(scored_at=old)
+        cache.delete(tasks.REQUEUED_KEY)  # as after a worker took the tasks queued before
+        queued.append(tasks.requeue_unfinished())
+        if queued[-1]:  # the queued task's work
+            assert tasks.score_many_in_background.call([poison.pk]) == {"scored": 0, "not_scored": 1, "gone": 0}
+    assert queued == [1] * (Score.MAX_FAILURES - 1) + [0, 0]
+    score = Score.objects.get(comment=poison)
+    assert (score.state, score.failures) == ("not_scored", Score.MAX_FAILURES)
+    assert score.summary == ("not scored: scoring failed (DatabaseError); failed 5 times, no longer tried again "
+                             "(`commentdesk triage rescore --site …` tries it)")
+    monkeypatch.undo()
+    assert pipeline.score_comment(poison).failures == 0
+    assert Score.objects.get(comment=poison).failures == 0
+
+
 def test_a_batch_that_fails_is_scored_one_by_one(site: Any, scorers: Any, make_comment: Any,
                                                   monkeypatch: Any) -> None:
     """One comment whose Score cannot be stored fails its whole batch: the others are
