@@ -311,19 +311,24 @@ def score_again(comment_ids: list[int]) -> None:
     changed under them): their finished Scores become ``partial`` (the desk
     says the background scorers are queued) and, once the caller's transaction
     commits, one task scores them (:func:`~commentdesk.triage.tasks.score_many_in_background`).
-    A queue that cannot be reached is logged; ``commentdesk housekeeping``
-    queues partial Scores again."""
+    Scores not finished are left as they are (their own scoring, or
+    housekeeping's, comes). A queue that cannot be reached is logged;
+    ``commentdesk housekeeping`` queues partial Scores again."""
     from commentdesk.triage.models import Score
 
     if not comment_ids:
         return
-    Score.objects.filter(comment_id__in=comment_ids, state=Score.State.SCORED).update(state=Score.State.PARTIAL)
+    finished = Score.objects.select_for_update().filter(comment_id__in=comment_ids, state=Score.State.SCORED)
+    comment_ids = sorted(finished.order_by("pk").values_list("comment_id", flat=True))
+    if not comment_ids:
+        return
+    Score.objects.filter(comment_id__in=comment_ids).update(state=Score.State.PARTIAL)
 
     def enqueue() -> None:
         from commentdesk.triage import tasks
 
         try:
-            tasks.score_many_in_background.enqueue(sorted(comment_ids), "background")
+            tasks.score_many_in_background.enqueue(comment_ids, "background")
         except Exception:
             logger.exception("triage could not queue the scoring of %d comments again", len(comment_ids))
 

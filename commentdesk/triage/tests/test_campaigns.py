@@ -247,3 +247,20 @@ def test_the_last_comment_of_a_dissolved_campaign_is_scored_again(
     assert tasks.score_many_in_background.call([copies[2].pk], "background")["scored"] == 1
     score = Score.objects.get(comment=copies[2])
     assert (score.state, score.scores["campaign"], score.reasons) == ("scored", 0.0, [])
+
+
+def test_a_dissolved_campaigns_unfinished_score_is_left_to_its_own_scoring(
+    site: Any, scorers: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The member left has a "not scored" Score (its every stage is due again): it is
+    not made partial, which would have had only the background stage run."""
+    from commentdesk.privacy.rights import erase
+
+    scorers({**CAMPAIGN, "OPTIONS": {"stage": "background"}})
+    first, second = (post(site, TEXT.format(n=78), minutes_ago=10 - i) for i in range(2))
+    for c in (first, second):
+        pipeline.score_comment(c)
+    pipeline.mark_not_scored(second.pk, "scoring failed (OperationalError)")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        erase(first.commenter, "delete")
+    assert queued == [] and Score.objects.get(comment=second).state == "not_scored"
