@@ -51,10 +51,15 @@ class DeskSessionAuth(SessionAuth):
     empty or expired one) is not a session request: it gets the 401 that asks
     for a login or a token, not a 403 about a CSRF cookie it never needed (a
     token client with a wrong or missing token). CSRF guards what a logged-in
-    session may do; without one there is nothing to guard."""
+    session may do; without one there is nothing to guard. A request that sent
+    ``Authorization: Token …`` is a token request too: a wrong token gets the
+    401, even beside a session cookie (another scheme, such as a proxy's Basic
+    login in front of the desk, leaves the session request as it is)."""
 
     def __call__(self, request: HttpRequest) -> Any:
         if settings.SESSION_COOKIE_NAME not in request.COOKIES or not request.user.is_authenticated:
+            return None
+        if request.headers.get("Authorization", "").split(" ", 1)[0].lower() == "token":
             return None
         return super().__call__(request)
 

@@ -228,3 +228,22 @@ def test_a_session_cookie_without_a_login_gets_401_not_a_csrf_403(
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
     pending.refresh_from_db()
     assert pending.status == "pending" and not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_wrong_token_beside_a_live_session_gets_401_not_a_csrf_403(
+        site: Site, moderator: User, pending: Comment) -> None:
+    """A script that sends ``Authorization: Token`` with a wrong token is told its token
+    is not accepted (401), even when it also holds a logged-in session cookie (not a
+    403 about CSRF it never meant to use); a Basic header (a proxy's login in front of
+    the desk) leaves the session request as it is: CSRF still guards it."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(moderator)
+    url = "/api/v1/moderation/demo/decisions"
+    body = json.dumps({"comment_ids": [pending.public_id], "action": "approve"})
+    wrong = client.post(url, body, content_type="application/json", headers={"Authorization": "Token not-a-token"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
+    basic = client.post(url, body, content_type="application/json", headers={"Authorization": "Basic dTpw"})
+    assert basic.status_code == 403
+    pending.refresh_from_db()
+    assert pending.status == "pending" and not AuditLogEntry.objects.exists()
