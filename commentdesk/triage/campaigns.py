@@ -177,11 +177,11 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
         if new:
             # A comment fingerprinted meanwhile by another process keeps that fingerprint
             # (its bands may then be stored twice: candidates are a set).
-            insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
-                        [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
-                        skip_conflicts=True)
-            fresh = {}
-            for chunk in chunks(Fingerprint, list(new)):
+            fresh = dict(insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
+                                     [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
+                                     skip_conflicts=True, returning=["comment", "id"]) or [])
+            # Those it did not insert (another's, or every one where the ids are not returned).
+            for chunk in chunks(Fingerprint, [pk for pk in new if pk not in fresh]):
                 fresh.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
             fp_of.update(fresh)
             insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],

@@ -344,15 +344,17 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
 
 def _store_new(scores: list[Score]) -> None:
     """Insert new Scores and give them their ids: a few (a submission) with Django's
-    ``bulk_create``, one statement that returns the ids; a batch with one
-    ``executemany`` (:mod:`.rows`, cheaper per row) and one query for the ids."""
+    ``bulk_create``, one statement that returns the ids; a batch with
+    :func:`.rows.insert_many` (cheaper per row), which returns them on
+    PostgreSQL, with one query for the ids elsewhere."""
     if len(scores) <= FEW:
         Score.objects.bulk_create(scores)
         return
-    insert_many(Score, ["comment", *UPDATED], [(s.comment_id, *(getattr(s, f) for f in UPDATED)) for s in scores])
+    returned = insert_many(Score, ["comment", *UPDATED], [(s.comment_id, *(getattr(s, f) for f in UPDATED))
+                                                          for s in scores], returning=["comment", "id"])
     db = router.db_for_write(Score)
-    ids: dict[int, int] = {}
-    for chunk in chunks(Score, [s.comment_id for s in scores]):
+    ids: dict[int, int] = dict(returned or [])
+    for chunk in chunks(Score, [] if returned is not None else [s.comment_id for s in scores]):
         ids.update(Score.objects.using(db).filter(comment_id__any=chunk).values_list("comment_id", "pk"))
     for s in scores:
         s.pk = ids[s.comment_id]

@@ -160,12 +160,14 @@ def _binding_cursor(connection: Any) -> Any:
 
 
 def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
-           array_sql: str, row_sql: str) -> None:
+           array_sql: str, row_sql: str, returning: list[str] | None = None) -> list[tuple[Any, ...]] | None:
     """Run ``array_sql`` once with a column-array parameter per field (PostgreSQL),
     else ``row_sql`` once per row with ``executemany``. Both get ``{table}``,
-    ``{columns}`` (quoted) and ``{arrays}`` (``%b::type[]`` per field) filled in."""
+    ``{columns}`` (quoted) and ``{arrays}`` (``%b::type[]`` per field) filled in.
+    With ``returning`` (field names), on PostgreSQL the written rows' values of
+    those fields (``RETURNING``); None otherwise."""
     if not rows:
-        return
+        return [] if returning and connections[router.db_for_write(model)].vendor == "postgresql" else None
     meta = model._meta
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
@@ -187,22 +189,30 @@ def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, .
     arrays = [connection.ops.adapt_json_value(list(column), f.encoder) if one else _prepared(connection, f, column)
               for f, column, one in zip(columns, values, whole)]
     if connection.vendor == "postgresql":
+        sql = array_sql.format(**names)
+        if returning:
+            sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in returning)
         with _binding_cursor(connection) as cursor:
-            cursor.execute(array_sql.format(**names), arrays)
-    else:
-        with connection.cursor() as cursor:
-            cursor.executemany(row_sql.format(**names), list(zip(*arrays)))
+            cursor.execute(sql, arrays)
+            return [tuple(row) for row in cursor.fetchall()] if returning else None
+    with connection.cursor() as cursor:
+        cursor.executemany(row_sql.format(**names), list(zip(*arrays)))
+    return None
 
 
 def insert_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
-                skip_conflicts: bool = False) -> None:
+                skip_conflicts: bool = False, returning: list[str] | None = None) -> list[tuple[Any, ...]] | None:
     """``INSERT`` each row (a value per name in ``fields``); with ``skip_conflicts`` a
     row that breaks a unique constraint is left out (``ON CONFLICT DO NOTHING``,
-    SQLite 3.24+ and PostgreSQL), else it raises ``IntegrityError`` (and none is stored)."""
+    SQLite 3.24+ and PostgreSQL), else it raises ``IntegrityError`` (and none is stored).
+    With ``returning`` (field names, e.g. ``["comment", "id"]``): on PostgreSQL a
+    tuple of those values per row inserted (none for a conflict left out), in
+    one statement with the insert; None on other databases (read them back)."""
     conflict = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
-    _write(model, fields, rows,
-           "INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})" + conflict,
-           "INSERT INTO {table} ({columns}) VALUES (" + ", ".join(["%s"] * len(fields)) + ")" + conflict)
+    return _write(model, fields, rows,
+                  "INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})" + conflict,
+                  "INSERT INTO {table} ({columns}) VALUES (" + ", ".join(["%s"] * len(fields)) + ")" + conflict,
+                  returning)
 
 
 def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:

@@ -87,6 +87,27 @@ def test_json_columns_keep_each_rows_document_in_order(site: Site) -> None:
     assert not Score.objects.filter(comment=extra).exists()
 
 
+def test_insert_many_returns_the_inserted_rows_values_on_postgresql(site: Site) -> None:
+    """``returning``: on PostgreSQL (comment id, id) of each row inserted, the ids those
+    the ORM reads back, none for a conflict skipped; None elsewhere (the caller reads)."""
+    from commentdesk.comments.tests.factories import CommentFactory
+    from commentdesk.triage.models import Fingerprint
+
+    a, b, c = (CommentFactory(thread__site=site) for _ in range(3))
+    now = timezone.now()
+    fields = ["comment", "site", "created_at", "signature"]
+    Fingerprint.objects.create(comment=b, site=site, created_at=now, signature=b"old")
+    got = rows.insert_many(Fingerprint, fields, [(x.pk, site.pk, now, b"new") for x in (a, b, c)],
+                           skip_conflicts=True, returning=["comment", "id"])
+    stored = dict(Fingerprint.objects.values_list("comment_id", "pk"))
+    if connection.vendor == "postgresql":
+        assert sorted(got) == sorted((x.pk, stored[x.pk]) for x in (a, c))
+        assert rows.insert_many(Fingerprint, fields, [], returning=["comment", "id"]) == []
+    else:
+        assert got is None
+    assert set(stored) == {a.pk, b.pk, c.pk} and Fingerprint.objects.get(comment=b).signature == b"old"
+
+
 def test_update_many_sets_fields(site: Site) -> None:
     now = timezone.now()
     later = now + timezone.timedelta(minutes=5)
