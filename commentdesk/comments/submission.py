@@ -220,6 +220,13 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
 EDITED_BY_MODERATOR = "A moderator has edited this comment; it can no longer be edited."
 
 
+def not_pending(status: str) -> str:
+    """Why a comment of ``status`` (not pending) can no longer be edited, for its author."""
+    if status == Comment.Status.REMOVED:
+        return "This comment was removed; it can no longer be edited."
+    return "A moderator has already decided on this comment; it can no longer be edited."
+
+
 def author_edit(comment: Comment, token: str, body: str, now: datetime | None = None) -> Comment:
     """Replace the text of the author's own pending comment, keeping a revision;
     sends ``comment_edited`` after the commit when the text changed.
@@ -235,7 +242,7 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
         raise CommentdeskError(401, "invalid_token", "This edit token does not belong to the comment.")
     site = comment.site
     if comment.status != Comment.Status.PENDING:
-        raise Forbidden("edit_closed", "This comment can no longer be edited.")
+        raise Forbidden("edit_closed", not_pending(comment.status))
     if comment.edited_by_moderator:
         raise Forbidden("edit_closed", EDITED_BY_MODERATOR)
     if now > comment.created_at + timedelta(minutes=site.edit_window):
@@ -247,7 +254,7 @@ def author_edit(comment: Comment, token: str, body: str, now: datetime | None = 
     with transaction.atomic():
         locked = Comment.objects.select_for_update().get(pk=comment.pk)
         if locked.status != Comment.Status.PENDING:
-            raise Forbidden("edit_closed", "This comment can no longer be edited.")
+            raise Forbidden("edit_closed", not_pending(locked.status))
         if locked.edited_by_moderator:
             raise Forbidden("edit_closed", EDITED_BY_MODERATOR)
         if locked.body != new_body:

@@ -120,13 +120,15 @@ def test_window_is_the_sites_setting(client: Client, site: Site, written: dict[s
 def test_edit_after_a_decision_answers_403(
     client: Client, written: dict[str, Any], publish: Any, action: str, reason: str
 ) -> None:
-    """Once a moderator decided, the author can no longer change the text, even within the window."""
+    """Once a moderator decided, the author can no longer change the text, even within the
+    window, and is told why (not which decision)."""
     comment = Comment.objects.get(public_id=written["id"])
     with time_machine.travel("2026-03-01 12:02:00Z", tick=False):
         publish(comment, action=action, reason=reason)
         response = patch(client, written["id"], "Sneaky change.", written["token"])
     assert response.status_code == 403
-    assert response.json()["error"]["code"] == "edit_closed"
+    assert response.json()["error"] == {
+        "code": "edit_closed", "message": "A moderator has already decided on this comment; it can no longer be edited."}
     assert Comment.objects.get(public_id=written["id"]).body == "Original text."
 
 

@@ -47,7 +47,8 @@ class LinkScorer(Scorer):
     """Score: ``blocked_score`` (0.95) for a link to a blocked domain, else
     ``hold_score`` (0.6) for more links than the site's ``max_links``, else
     ``shortener_score`` (0.5) for a URL shortener, else 0.1 per link up to 0.3,
-    else 0. Details: ``{"count", "domains", "hold", "shorteners"}``. A blocked
+    else 0; reasons name each of these ("1 link: example.org" for the small
+    score). Details: ``{"count", "domains", "hold", "shorteners"}``. A blocked
     domain or shortener written bare with any ending ("casino.example/win") is
     found too, without counting as a link (bare hosts count only with a common
     ending: "node.js" is no link). Policies are read once per process and batch,
@@ -83,6 +84,9 @@ class LinkScorer(Scorer):
         if hold:
             reasons.append(f"{len(links)} links (the site holds more than {policy.max_links} for review)")
         reasons += [f"URL shortener: {readable(s)}" for s in shorteners]
+        if links and not reasons:  # the small score a link gives has its reason too
+            shown = ", ".join(readable(d) for d in domains[:3]) + (", …" if len(domains) > 3 else "")
+            reasons.append(f"{len(links)} link{'s' if len(links) > 1 else ''}" + (f": {shown}" if shown else ""))
         value = (self.blocked_score if blocked else self.hold_score if hold
                  else self.shortener_score if shorteners else min(0.1 * len(links), 0.3))
         return Result(score=value, reasons=reasons, details={"count": len(links), "domains": domains, "hold": hold,

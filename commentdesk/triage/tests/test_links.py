@@ -31,12 +31,16 @@ def test_links_are_counted_in_plain_text(text: str, count: int) -> None:
 
 @pytest.mark.django_db
 def test_a_plain_link_scores_low(site: Any, scorers: Any, make_comment: Any) -> None:
-    """One ordinary link: a small score and no reason."""
+    """One ordinary link: a small score, and its reason names the link's domain (a score
+    without a reason left the moderator guessing); four name three domains and "…"."""
     scorers(LINKS)
     score = pipeline.score_comment(make_comment("Source: https://stats.example.org/2026"))
-    assert (score.scores["links"], score.reasons) == (0.1, [])
+    assert (score.scores["links"], score.reasons) == (0.1, ["1 link: stats.example.org"])
     assert score.details["links"] == {"count": 1, "domains": ["stats.example.org"], "hold": False, "shorteners": [],
-                                      "reasons": []}
+                                      "reasons": ["1 link: stats.example.org"]}
+    TriagePolicy.objects.create(site=site, max_links=5)
+    many = pipeline.score_comment(make_comment(" ".join(f"https://{n}.example.org/x" for n in "abcd")))
+    assert many.reasons == ["4 links: a.example.org, b.example.org, c.example.org, …"]
 
 
 @pytest.mark.django_db

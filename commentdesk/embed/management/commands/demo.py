@@ -83,9 +83,11 @@ class Command(BaseCommand):
         if not env.get("COMMENTDESK_BASE_URL"):
             # Links in e-mails (sent by the worker) lead to this server, not to the default port.
             env["COMMENTDESK_BASE_URL"] = settings.COMMENTDESK_BASE_URL = f"http://{host}:{port}"
-        # The background tasks (e-mails, which the console shows; triage) run beside the server.
+        # The background tasks (e-mails, which the console shows; triage) run beside the server,
+        # in a session of their own: Ctrl+C reaches the demo only, which then stops the worker
+        # once (a second signal made the worker exit with a traceback).
         worker = Supervisor(lambda: subprocess.Popen([sys.executable, "-m", "commentdesk", "db_worker",
-                                                      "--interval", "2"], env=env),
+                                                      "--interval", "2"], env=env, start_new_session=True),
                             lambda line: self.stderr.write(line))
         worker.start()
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so `kill` also stops the worker
