@@ -176,6 +176,26 @@ def test_demo_prints_the_password_once() -> None:
 
 
 @pytest.mark.django_db
+def test_the_demo_starts_with_word_lists_that_triage_matches() -> None:
+    """A starter set (banned insults, suspect scam words) that a submitted comment matches
+    at once; a second run keeps the lists a moderator edited."""
+    from commentdesk.comments.tests.factories import CommentFactory, ThreadFactory
+    from commentdesk.triage import pipeline
+    from commentdesk.triage.models import WordList
+
+    out = io.StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    assert "Word lists: a small starter set, to edit at /desk/demo/triage/" in out.getvalue()
+    site = Site.objects.get(slug="demo")
+    comment = CommentFactory(thread=ThreadFactory(site=site), body="What an idiot wrote this.")
+    assert pipeline.score_comment(comment, "request").details["words"]["reasons"] == ['banned term: idiot* ("idiot")']
+    WordList.objects.filter(site=site).delete()
+    WordList.objects.create(site=site, kind="banned", terms="own")
+    call_command("demo", "--no-serve", stdout=io.StringIO())
+    assert list(WordList.objects.filter(site=site).values_list("terms", flat=True)) == ["own"]
+
+
+@pytest.mark.django_db
 def test_demo_queues_the_training_of_its_classifier_until_it_has_one() -> None:
     """The demo's first classifier is trained by the task worker (not when one is active)."""
     from django_tasks_db.models import DBTaskResult

@@ -27,12 +27,19 @@ from commentdesk.embed.views import DEMO_SITE
 from commentdesk.importers.base import check_file
 from commentdesk.moderation.models import Membership
 from commentdesk.sites.models import Site
-from commentdesk.triage.models import ClassifierModel
+from commentdesk.triage.models import ClassifierModel, WordList
 from commentdesk.triage.tasks import retrain_classifier
 
 # The demo site's languages: the article's English, the seed sets' Korean, the
 # preloaded Radio-T export's Russian (language detection chooses among them).
 DEMO_LANGUAGES = ["en", "ko", "ru"]
+# The demo site's first word lists (language, kind, terms), so that its triage shows
+# matches at once; a real site writes its own in the desk.
+DEMO_WORDS = [
+    ("", "banned", "# every language: insults\nidiot*\nmoron*"),
+    ("ko", "banned", "병신\n씨발"),
+    ("", "suspect", "scam*\nbuy now\n사기"),
+]
 
 
 class Command(BaseCommand):
@@ -70,6 +77,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Moderator {name} exists; reset its password with `commentdesk changepassword {name}`")
         # The demo's one moderator is also the site's admin, so every desk page can be tried.
         Membership.objects.update_or_create(user=user, site=site, defaults={"role": Membership.Role.ADMIN})
+        if not WordList.objects.filter(site=site).exists():
+            for language, kind, terms in DEMO_WORDS:
+                WordList.objects.create(site=site, language=language, kind=kind, terms=terms)
+            self.stdout.write(f"Word lists: a small starter set, to edit at /desk/{site.slug}/triage/")
         for path in options["import_disqus"]:
             call_command("import", "disqus", str(path), site=site.slug, stdout=self.stdout)
         if not ClassifierModel.objects.filter(is_active=True).filter(Q(site=site) | Q(site__isnull=True)).exists():
