@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from django.db import models, transaction
+from django.utils import timezone
 
 from commentdesk.comments.models import Comment
 from commentdesk.triage.rows import CHUNK, chunks, changed_since, insert_many, update_many
@@ -221,6 +222,7 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
         created: dict[int, dict[str, Any]] = {}
         member_of: dict[int, int] = {}  # fingerprint id → campaign id (new or changed only)
         touched: dict[int, Any] = {}  # campaign id → newest member's created_at
+        near_of: dict[int, tuple[Comment, list[dict[str, Any]]]] = {}  # index → comment, its near-duplicates
 
         def age(campaign_id: int) -> tuple[int, int]:
             return (0, campaign_id) if campaign_id > 0 else (1, -campaign_id)
@@ -240,10 +242,8 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
             for member in [me] + [o for o in near if o["campaign_id"] is None]:
                 member["campaign_id"] = member_of[member["pk"]] = campaign_id
             touched[campaign_id] = max(touched.get(campaign_id, c.created_at), c.created_at)
-            found[i] = Found(near=[o["comment_id"] for o in near],
-                             threads=len({c.thread_id} | {o["comment__thread_id"] for o in near}),
-                             commenters=len({c.commenter_id} | {o["comment__commenter_id"] for o in near}),
-                             campaign_id=campaign_id)
+            found[i] = _found(c, near, campaign_id)
+            near_of[i] = (c, near)
         if not touched:
             return found
         real = _store_campaigns(created)
@@ -252,7 +252,28 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
                 f.campaign_id = real[f.campaign_id]
         update_many(Fingerprint, ["campaign"], [(real.get(cid, cid), fp) for fp, cid in member_of.items()])
         recount({real.get(cid, cid): newest for cid, newest in touched.items()})
+        # The campaigns are locked now: an erasure or an edit that removed a near-duplicate
+        # after its bands were read has committed, and its fingerprint is gone. Counted, it
+        # left this comment scored against comments that no longer exist, for good (the
+        # erasure's own re-scoring saw the comment still unfinished).
+        compared = sorted({o["pk"] for _, near in near_of.values() for o in near})
+        alive: set[int] = set()
+        for chunk in chunks(Fingerprint, compared):
+            alive.update(Fingerprint.objects.filter(pk__any=chunk).values_list("pk", flat=True))
+        for i, (c, near) in near_of.items():
+            if any(o["pk"] not in alive for o in near):
+                kept = [o for o in near if o["pk"] in alive]
+                found[i] = _found(c, kept, found[i].campaign_id) if kept else Found()
     return found
+
+
+def _found(comment: Comment, near: list[dict[str, Any]], campaign_id: int | None) -> Found:
+    """The :class:`Found` of ``comment`` with ``near`` (rows of its near-duplicates'
+    fingerprints: ``comment_id``, ``comment__thread_id``, ``comment__commenter_id``)."""
+    return Found(near=[o["comment_id"] for o in near],
+                 threads=len({comment.thread_id} | {o["comment__thread_id"] for o in near}),
+                 commenters=len({comment.commenter_id} | {o["comment__commenter_id"] for o in near}),
+                 campaign_id=campaign_id)
 
 
 def recount(campaigns: dict[int, datetime | None]) -> None:
@@ -311,18 +332,22 @@ def score_again(comment_ids: list[int]) -> None:
     changed under them): their finished Scores become ``partial`` (the desk
     says the background scorers are queued) and, once the caller's transaction
     commits, one task scores them (:func:`~commentdesk.triage.tasks.score_many_in_background`).
-    Scores not finished are left as they are (their own scoring, or
-    housekeeping's, comes). A queue that cannot be reached is logged;
+    Only pending comments: a decided comment's Score stays the moderators'
+    record of what triage said when they decided. Scores not finished are
+    left as they are (their own scoring, or housekeeping's, comes). The Scores
+    made partial count as written now, so that housekeeping does not queue
+    them a second time. A queue that cannot be reached is logged;
     ``commentdesk housekeeping`` queues partial Scores again."""
     from commentdesk.triage.models import Score
 
     if not comment_ids:
         return
-    finished = Score.objects.select_for_update().filter(comment_id__in=comment_ids, state=Score.State.SCORED)
+    finished = Score.objects.select_for_update(of=("self",)).filter(
+        comment_id__in=comment_ids, state=Score.State.SCORED, comment__status=Comment.Status.PENDING)
     comment_ids = sorted(finished.order_by("pk").values_list("comment_id", flat=True))
     if not comment_ids:
         return
-    Score.objects.filter(comment_id__in=comment_ids).update(state=Score.State.PARTIAL)
+    Score.objects.filter(comment_id__in=comment_ids).update(state=Score.State.PARTIAL, scored_at=timezone.now())
 
     def enqueue() -> None:
         from commentdesk.triage import tasks

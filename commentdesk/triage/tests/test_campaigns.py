@@ -244,6 +244,7 @@ def test_the_last_comment_of_a_dissolved_campaign_is_scored_again(
         erase(copies[0].commenter, "delete")
         erase(copies[1].commenter, "delete")
     assert Score.objects.get(comment=copies[2]).state == "partial"
+    assert tasks.requeue_unfinished(timezone.now() + timedelta(minutes=10)) == 0  # queued once, not twice
     assert tasks.score_many_in_background.call([copies[2].pk], "background")["scored"] == 1
     score = Score.objects.get(comment=copies[2])
     assert (score.state, score.scores["campaign"], score.reasons) == ("scored", 0.0, [])
@@ -264,3 +265,55 @@ def test_a_dissolved_campaigns_unfinished_score_is_left_to_its_own_scoring(
     with django_capture_on_commit_callbacks(execute=False) as queued:
         erase(first.commenter, "delete")
     assert queued == [] and Score.objects.get(comment=second).state == "not_scored"
+
+
+def test_near_duplicates_erased_while_a_batch_compares_are_not_counted(
+    site: Any, scorers: Any, monkeypatch: Any
+) -> None:
+    """The batch read its candidates; the two other copies are then erased (an erasure
+    that commits before the batch locks the campaign: here, in the batch's own
+    transaction): the comment is not scored against them (it stayed "2
+    near-duplicates" for good, from an attack)."""
+    from commentdesk.privacy.rights import erase
+    from commentdesk.triage import campaigns
+
+    scorers({**CAMPAIGN, "OPTIONS": {"stage": "background"}})
+    x, z, y = (post(site, TEXT.format(n=79), minutes_ago=10 - i) for i in range(3))
+    for c in (x, z):
+        pipeline.score_comment(c)
+    pipeline.score_comment(y, "request")
+    original, done = campaigns.update_many, []
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        if not done:
+            done.append(True)
+            erase(x.commenter, "delete")
+            erase(z.commenter, "delete")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(campaigns, "update_many", meanwhile)
+    pipeline.score_comments([Comment.objects.select_related("site").get(pk=y.pk)], "background")
+    assert done
+    score = Score.objects.get(comment=y)
+    assert (score.state, score.scores["campaign"], score.reasons) == ("scored", 0.0, [])
+    assert score.details["campaign"]["near_duplicates"] == 0
+
+
+def test_a_decided_comment_left_alone_in_its_campaign_keeps_its_score(
+    site: Any, scorers: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A decided comment's Score is the record of what triage said when the moderator
+    decided: the retention purge or an erasure of its near-duplicate leaves it as it was."""
+    from commentdesk.privacy.rights import erase
+
+    scorers({**CAMPAIGN, "OPTIONS": {"stage": "background"}})
+    first, second = (post(site, TEXT.format(n=80), minutes_ago=10 - i) for i in range(2))
+    for c in (first, second):
+        pipeline.score_comment(c)
+    Comment.objects.filter(pk=second.pk).update(status=Comment.Status.APPROVED)
+    before = Score.objects.get(comment=second)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        erase(first.commenter, "delete")
+    after = Score.objects.get(comment=second)
+    assert queued == [] and (after.state, after.reasons, after.scored_at) == ("scored", before.reasons,
+                                                                              before.scored_at)
