@@ -135,7 +135,10 @@ def _prepared(connection: Any, field: Any, values: tuple[Any, ...]) -> list[Any]
 
 
 # A jsonb[] of the elements of one jsonb array parameter, in order.
-JSON_ARRAY = "ARRAY(SELECT e FROM jsonb_array_elements(%b::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n)"
+JSON_ARRAY = "ARRAY(SELECT e FROM jsonb_array_elements(%b::text::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n)"
+# Characters of JSON text above which a column goes value by value (PostgreSQL's jsonb
+# array holds at most 256 MB; a custom scorer's large details reached it).
+JSON_ARRAY_LIMIT = 64 * 2**20
 # What a JSONField stores as a JSON document, not SQL NULL nor an expression.
 JSON_DOCUMENT = frozenset({dict, list, str, int, float, bool})
 
@@ -177,17 +180,20 @@ def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, .
     # PostgreSQL: a JSON column of JSON documents only is one JSON array parameter (one
     # json.dumps for the column), made a jsonb[] by the server; json.dumps and psycopg's
     # dumper once per value were about a quarter of a 500-Score insert (33 → 25 µs a row).
-    whole = [connection.vendor == "postgresql" and isinstance(f, models.JSONField) and _json_documents(column)
-             for f, column in zip(columns, values)]
+    # Not past JSON_ARRAY_LIMIT: the server refuses a jsonb array of over 256 MB.
+    whole: list[str | None] = [None] * len(columns)
+    for n, (f, column) in enumerate(zip(columns, values)):
+        if connection.vendor == "postgresql" and isinstance(f, models.JSONField) and _json_documents(column):
+            text = json.dumps(list(column), cls=f.encoder)
+            whole[n] = text if len(text) <= JSON_ARRAY_LIMIT else None
     names = dict(table=quote(meta.db_table), columns=", ".join(quote(f.column) for f in columns),
                  pk=quote(meta.pk.column),
-                 arrays=", ".join(JSON_ARRAY if one else f"%b::{f.cast_db_type(connection)}[]"
+                 arrays=", ".join(JSON_ARRAY if one is not None else f"%b::{f.cast_db_type(connection)}[]"
                                   for f, one in zip(columns, whole)),
                  sets=", ".join(f"{quote(f.column)} = %s" for f in columns[:-1]),
                  from_arrays=", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns[:-1])),
                  aliases=", ".join(f"c{i}" for i in range(len(columns))), last=f"c{len(columns) - 1}")
-    arrays = [connection.ops.adapt_json_value(list(column), f.encoder) if one else _prepared(connection, f, column)
-              for f, column, one in zip(columns, values, whole)]
+    arrays = [one if one is not None else _prepared(connection, f, column) for f, column, one in zip(columns, values, whole)]
     if connection.vendor == "postgresql":
         sql = array_sql.format(**names)
         if returning:

@@ -3,6 +3,8 @@ executemany (SQLite), and the ``any`` lookup."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
@@ -53,12 +55,16 @@ def test_insert_many_takes_nulls_json_and_ints_of_float_fields(site: Site) -> No
     assert stored[a.pk].reasons == ["banned term: x"] and stored[b.pk].scores == {"words": None}
 
 
-def test_json_columns_keep_each_rows_document_in_order(site: Site) -> None:
+@pytest.mark.parametrize("limit", ["default", "small"])
+def test_json_columns_keep_each_rows_document_in_order(site: Site, limit: str, monkeypatch: Any) -> None:
     """Hundreds of rows, each with its own JSON documents (objects, lists, a bare
     string, number or boolean, nesting, Korean, quotes, backslashes): every row
-    gets its own, as the ORM stores them, by insert and by update; None is SQL
-    NULL as with the ORM (refused by a column that is NOT NULL), and nothing of
-    that statement is stored."""
+    gets its own, as the ORM stores them, by insert and by update, whether a
+    column is one JSON array or, past ``JSON_ARRAY_LIMIT``, value by value; None
+    is SQL NULL as with the ORM (refused by a column that is NOT NULL), and
+    nothing of that statement is stored."""
+    if limit == "small":
+        monkeypatch.setattr(rows, "JSON_ARRAY_LIMIT", 10)
     from commentdesk.comments.tests.factories import CommentFactory
     from commentdesk.triage.models import Score
 
