@@ -294,3 +294,32 @@ def test_the_demo_starts_its_task_worker_again_when_it_ends() -> None:
     running.stop()
     running.join(timeout=30)
     assert not running.is_alive() and reports == [] and running.process.returncode is not None
+
+
+def test_stopping_the_demo_while_its_worker_restarts_leaves_no_worker() -> None:
+    """stop() called while a new worker is being started ends that new worker."""
+    import threading
+    import time
+
+    from commentdesk.embed.management.commands.demo import Supervisor
+
+    started: list[subprocess.Popen[Any]] = []
+    starting = threading.Event()
+
+    def start() -> subprocess.Popen[Any]:
+        if started:  # the restart: slow to start, then runs until stopped
+            starting.set()
+            time.sleep(0.5)
+            process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        else:
+            process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(0)"])
+        started.append(process)
+        return process
+
+    supervisor = Supervisor(start, lambda line: None, pause=0.01)
+    supervisor.start()
+    assert starting.wait(timeout=30)
+    supervisor.stop()
+    supervisor.join(timeout=30)
+    assert not supervisor.is_alive() and len(started) == 2
+    assert all(p.poll() is not None for p in started)

@@ -23,6 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Q
 
+from commentdesk.embed.management.commands.serve import url_host
 from commentdesk.embed.views import DEMO_SITE
 from commentdesk.importers.base import check_file
 from commentdesk.moderation.models import Membership
@@ -58,11 +59,12 @@ class Command(BaseCommand):
             check_file(Path(path))
         call_command("migrate", interactive=False, verbosity=0)
         host, port = options["host"], options["port"]
-        origins = sorted({f"http://{host}:{port}", f"http://127.0.0.1:{port}", f"http://localhost:{port}"})
+        here = f"http://{url_host(host)}:{port}"
+        origins = sorted({here, f"http://127.0.0.1:{port}", f"http://localhost:{port}"})
         site, created = Site.objects.get_or_create(
             slug=DEMO_SITE,
             defaults={"name": "The Lindenford Courier (demo)", "allowed_origins": origins,
-                      "terms_url": f"http://{host}:{port}/#terms", "languages": DEMO_LANGUAGES},
+                      "terms_url": f"{here}/#terms", "languages": DEMO_LANGUAGES},
         )
         self.stdout.write(f"{'Created' if created else 'Kept'} site {site.slug}: {site.name}")
         User = get_user_model()
@@ -89,11 +91,11 @@ class Command(BaseCommand):
                               "languages (about a minute); until then scores say no classifier is trained")
         if options["no_serve"]:
             return
-        self.stdout.write(f"Demo article: http://{host}:{port}/   Desk: http://{host}:{port}/desk/")
+        self.stdout.write(f"Demo article: {here}/   Desk: {here}/desk/")
         env = dict(os.environ)
         if not env.get("COMMENTDESK_BASE_URL"):
             # Links in e-mails (sent by the worker) lead to this server, not to the default port.
-            env["COMMENTDESK_BASE_URL"] = settings.COMMENTDESK_BASE_URL = f"http://{host}:{port}"
+            env["COMMENTDESK_BASE_URL"] = settings.COMMENTDESK_BASE_URL = here
         # The background tasks (e-mails, which the console shows; triage) run beside the server,
         # in a session of their own: Ctrl+C reaches the demo only, which then stops the worker
         # once (a second signal made the worker exit with a traceback).
@@ -120,6 +122,9 @@ class Supervisor(threading.Thread):
         super().__init__(name="demo-worker-supervisor", daemon=True)
         self.start_process, self.report, self.limit, self.pause = start_process, report, limit, pause
         self.stopping = threading.Event()
+        # Held while a worker is started and while stop() takes the one to end, so that a
+        # worker started during stop() is never left running.
+        self.lock = threading.Lock()
         self.process = start_process()
         self.restarts = 0
 
@@ -135,14 +140,20 @@ class Supervisor(threading.Thread):
             self.report(f"The task worker stopped (exit code {code}); starting it again.")
             if self.stopping.wait(self.pause):
                 return
-            self.restarts += 1
-            self.process = self.start_process()
+            with self.lock:
+                if self.stopping.is_set():
+                    return
+                self.restarts += 1
+                self.process = self.start_process()
 
     def stop(self, timeout: float = 10) -> None:
-        """End the worker (SIGTERM, then wait up to ``timeout`` seconds) and stop supervising it."""
-        self.stopping.set()
-        self.process.terminate()
+        """End the worker (SIGTERM, then wait up to ``timeout`` seconds; then SIGKILL)
+        and stop supervising it."""
+        with self.lock:
+            self.stopping.set()
+            process = self.process
+        process.terminate()
         try:
-            self.process.wait(timeout=timeout)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            process.kill()

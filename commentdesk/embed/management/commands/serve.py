@@ -7,6 +7,18 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
+def url_host(host: str) -> str:
+    """``host`` as a browser on this machine reaches it in a URL: a wildcard address
+    (all interfaces) is 127.0.0.1, an IPv6 address is bracketed.
+
+    >>> url_host("0.0.0.0"), url_host("::1"), url_host("example.org")
+    ('127.0.0.1', '[::1]', 'example.org')
+    """
+    if host in ("", "0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
 class Command(BaseCommand):
     help = "Serve commentdesk over HTTP with waitress (a production WSGI server)."
 
@@ -30,7 +42,7 @@ class Command(BaseCommand):
                                    clear_untrusted_proxy_headers=not settings.COMMENTS_TRUST_X_FORWARDED_FOR)
         except OSError as exc:
             raise CommandError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another with --port") from exc
-        self.stdout.write(f"commentdesk serving on http://{host}:{port}/ (Ctrl+C stops)")
+        self.stdout.write(f"commentdesk serving on http://{url_host(host)}:{port}/ (Ctrl+C stops)")
         self.stdout.flush()
         try:
             server.run()
