@@ -23,6 +23,8 @@ import gc
 import logging
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -240,13 +242,19 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
             return score_comments(comments, stage)
         finally:
             gc.enable()
+    return _score_in_transaction(comments, stage)
+
+
+def _score_in_transaction(comments: list[Comment], stage: str, ahead: Ahead | None = None) -> list[Score]:
+    """:func:`_score_comments` in its own transaction where that is wanted (see
+    :func:`score_comments`), with ``ahead``: what the unlocked scorers already said."""
     connection = connections[router.db_for_write(Score)]
     if stage != "request" and connection.vendor == "postgresql" and not connection.in_atomic_block:
         for attempt in (1, 2):
             try:
                 with transaction.atomic(using=connection.alias):
                     relaxed_commit(connection)
-                    return _score_comments(comments, stage)
+                    return _score_comments(comments, stage, ahead) if ahead else _score_comments(comments, stage)
             except IntegrityError:
                 # Another transaction stored a Score for one of these comments between
                 # this one's read of the Scores and its insert (an edit's scoring, a
@@ -255,7 +263,7 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
                 if attempt == 2:
                     raise
                 logger.info("triage: a Score of the batch was stored meanwhile; scoring the batch again")
-    return _score_comments(comments, stage)
+    return _score_comments(comments, stage, ahead) if ahead else _score_comments(comments, stage)
 
 
 def relaxed_commit(connection: Any) -> None:
@@ -274,7 +282,45 @@ def relaxed_commit(connection: Any) -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
+@dataclass
+class Ahead:
+    """What the unlocked scorers (``Scorer.locked`` false) said of a batch, before
+    its transaction: the batch's contexts (languages detected) and, per context,
+    {scorer name: Result or skip reason}. See :func:`score_ahead`."""
+
+    contexts: list[Context]
+    outcomes: list[dict[str, Result | str]]
+
+
+def _chosen(stage: str) -> list[Scorer]:
+    """The configured scorers that ``stage`` runs, in list order."""
+    return [s for s in get_scorers() if stage == "all" or s.stage == stage]
+
+
+def _contexts(comments: list[Comment], stage: str) -> list[Context]:
+    """One Context per comment; in the background stage a blank language is read
+    again (the request stage may have stored one since the comments were loaded)."""
+    contexts = [Context(comment=c, text=_text(c), language=c.language) for c in comments]
+    if stage == "background" and (blank := [c.comment.pk for c in contexts if not c.language]):
+        stored = dict(Comment.objects.filter(pk__any=blank).exclude(language="").values_list("pk", "language"))
+        for context in contexts:
+            context.language = context.language or stored.get(context.comment.pk, "")
+    return contexts
+
+
+def score_ahead(comments: list[Comment], stage: str) -> Ahead:
+    """Run the scorers of ``stage`` that need no lock (``Scorer.locked`` false:
+    they store nothing derived from a comment) over ``comments``, outside any
+    transaction; :func:`_score_comments` runs the locked ones and stores the
+    Scores later. What the text said is checked after the lock
+    (:func:`~.rows.changed_since`): a comment edited or erased meanwhile gets
+    none of it. Reads only (the classifier's version, blank languages)."""
+    contexts = _contexts(comments, stage)
+    unlocked = [s for s in _chosen(stage) if not s.locked]
+    return Ahead(contexts, run_scorers_many(unlocked, contexts))
+
+
+def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = None) -> list[Score]:
     connection = connections[router.db_for_write(Comment)]
     if stage != "request" and connection.vendor == "postgresql" and connection.in_atomic_block and comments:
         # (Not in the reader's request: a new comment's own first scoring, kept short.)
@@ -286,15 +332,16 @@ def _score_comments(comments: list[Comment], stage: str) -> list[Score]:
         # old text's fingerprint and campaign. (SQLite: one writer at a time.)
         list(Comment.objects.select_for_update(no_key=True).filter(pk__any=[c.pk for c in comments])
              .order_by("pk").values_list("pk"))
-    scorers = get_scorers()
-    chosen = [s for s in scorers if stage == "all" or s.stage == stage]
-    contexts = [Context(comment=c, text=_text(c), language=c.language) for c in comments]
-    if stage == "background" and (blank := [c.comment.pk for c in contexts if not c.language]):
-        # The request stage may have stored a language since these instances were loaded.
-        stored = dict(Comment.objects.filter(pk__any=blank).exclude(language="").values_list("pk", "language"))
-        for context in contexts:
-            context.language = context.language or stored.get(context.comment.pk, "")
-    outcomes = run_scorers_many(chosen, contexts)
+    scorers, chosen = get_scorers(), _chosen(stage)
+    if ahead is None:
+        contexts = _contexts(comments, stage)
+        outcomes = run_scorers_many(chosen, contexts)
+    else:
+        # The locked scorers now; every outcome in the scorers' list order.
+        contexts = ahead.contexts
+        locked = run_scorers_many([s for s in chosen if s.locked], contexts)
+        outcomes = [{s.name: (late if s.locked else early)[s.name] for s in chosen}
+                    for early, late in zip(ahead.outcomes, locked)]
     weights = {s.name: s.weight for s in scorers}
     waiting = stage == "request" and any(s.stage == "background" for s in scorers)
     now = timezone.now()
@@ -399,43 +446,91 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
     not a comment); a comment that fails alone too is recorded "not scored"
     (``commentdesk housekeeping`` queues it again), and the next goes on.
     Returns ``{"scored": n, "not_scored": n}``.
+
+    On PostgreSQL, outside a transaction, the batches overlap: while one thread
+    (with its own connection) locks, runs the locked scorers and writes batch N,
+    the calling thread runs the other scorers over batch N+1
+    (:func:`score_ahead`), so that waiting for the database is not idle time.
+    One process, still one core's worth of Python (the GIL); batches are
+    written in order, one at a time.
     """
     counts = {"scored": 0, "not_scored": 0}
-    chunk: list[Comment] = []
+    connection = connections[router.db_for_write(Score)]
+    overlap = stage != "request" and connection.vendor == "postgresql" and not connection.in_atomic_block
 
-    def attempt(comments: list[Comment]) -> Exception | None:
-        try:
-            score_comments(comments, stage)
-        except Exception as exc:
-            if len(comments) > 1 or len(chunk) == 1:
-                logger.exception("triage failed on a batch of %d comments", len(comments))
-            else:  # the batch's traceback is logged already
-                logger.warning("triage failed on comment %s: %s: %s", comments[0].pk, type(exc).__name__, exc)
-            return exc
-        return None
+    def alone(comments: list[Comment], failure: Exception) -> None:
+        """After a batch failed: each comment alone (here, without overlap)."""
+        if len(comments) > 1:
+            logger.error("triage failed on a batch of %d comments", len(comments),
+                         exc_info=(type(failure), failure, failure.__traceback__))
+        # A lost connection or a server gone fails each comment alike: not tried alone.
+        alike = isinstance(failure, (OperationalError, InterfaceError))
+        for comment in comments:
+            why: Exception | None = failure
+            if len(comments) > 1 and not alike:
+                try:
+                    score_comments([comment], stage)
+                    why = None
+                except Exception as exc:
+                    logger.warning("triage failed on comment %s: %s: %s", comment.pk, type(exc).__name__, exc)
+                    why = exc
+            elif len(comments) == 1:
+                logger.error("triage failed on comment %s", comment.pk,
+                             exc_info=(type(failure), failure, failure.__traceback__))
+            if why is None:
+                counts["scored"] += 1
+            else:
+                mark_not_scored(comment.pk, f"scoring failed ({type(why).__name__})")
+                counts["not_scored"] += 1
 
-    def flush() -> None:
-        failure = attempt(chunk)
+    def settle(chunk: list[Comment], outcome: Future[Any] | Exception | None) -> None:
+        failure = outcome.exception() if isinstance(outcome, Future) else outcome
         if failure is None:
             counts["scored"] += len(chunk)
         else:
-            # A lost connection or a server gone fails each comment alike: not tried alone.
-            alike = isinstance(failure, (OperationalError, InterfaceError))
-            for comment in chunk:
-                alone = attempt([comment]) if len(chunk) > 1 and not alike else failure
-                if alone is None:
-                    counts["scored"] += 1
-                else:
-                    mark_not_scored(comment.pk, f"scoring failed ({type(alone).__name__})")
-                    counts["not_scored"] += 1
-        chunk.clear()
+            alone(chunk, failure)  # type: ignore[arg-type]
 
-    for comment in comments:
-        chunk.append(comment)
-        if len(chunk) >= batch:
-            flush()
-    if chunk:
-        flush()
+    def in_batches() -> Iterable[list[Comment]]:
+        chunk: list[Comment] = []
+        for comment in comments:
+            chunk.append(comment)
+            if len(chunk) >= batch:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    if not overlap:
+        for chunk in in_batches():
+            try:
+                score_comments(chunk, stage)
+                settle(chunk, None)
+            except Exception as exc:
+                settle(chunk, exc)
+        return counts
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # as score_comments does for one batch, for both threads
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-writer") as writer:
+            try:
+                pending: tuple[list[Comment], Future[Any] | Exception] | None = None
+                for chunk in in_batches():
+                    try:
+                        ahead: Ahead | Exception = score_ahead(chunk, stage)
+                    except Exception as exc:  # a database error reading languages, versions
+                        ahead = exc
+                    if pending:
+                        settle(*pending)
+                    pending = (chunk, ahead if isinstance(ahead, Exception)
+                               else writer.submit(_score_in_transaction, chunk, stage, ahead))
+                if pending:
+                    settle(*pending)
+            finally:
+                writer.submit(connections.close_all).result()  # the writer thread's connection
+    finally:
+        if was_enabled:
+            gc.enable()
     return counts
 
 

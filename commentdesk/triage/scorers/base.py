@@ -79,11 +79,20 @@ class Scorer:
       "over its time budget" (the run is not interrupted: see :class:`Context`).
 
     Raises ``ValueError`` for an unknown stage or a weight outside 0..1.
+
+    Class attribute ``locked``: True for a scorer that stores rows derived from
+    a comment's text (the campaign scorer's fingerprints), which an edit or an
+    erasure must find and remove. It runs inside the batch's transaction, with
+    the batch's comments locked, after the others. Unlocked scorers (the
+    default) may run before that transaction, while the previous batch is
+    being written (:func:`~commentdesk.triage.pipeline.score_batches`); their
+    results for a comment edited or erased meanwhile are dropped.
     """
 
     name = "scorer"
     stage = "request"
     budget = 0.5
+    locked = False
 
     def __init__(self, *, name: str | None = None, stage: str | None = None, weight: float = 1.0,
                  budget: float | None = None) -> None:

@@ -33,6 +33,7 @@ class CampaignScorer(Scorer):
     name = "campaign"
     stage = "background"
     budget = 2.0
+    locked = True  # stores fingerprints of the text
 
     def __init__(self, *, window: int = 3600, burst_window: int = 600, burst_count: int = 5,
                  **options: object) -> None:

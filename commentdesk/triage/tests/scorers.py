@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from commentdesk.triage.scorers.base import Context, Result, Scorer
 
 
@@ -48,3 +50,17 @@ class PickyScorer(Scorer):
         if any("poison" in c.text for c in contexts):
             raise ValueError("poison in the batch")
         return [Result(score=0.2, reasons=["picky 0.2"]) for _ in contexts]
+
+
+class ThreadScorer(Scorer):
+    """Gives no score; details ``{"thread": name of the thread it ran in}``. Option
+    ``locked``: run as a locked scorer (:attr:`Scorer.locked`)."""
+
+    name = "thread"
+
+    def __init__(self, *, locked: bool = False, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.locked = bool(locked)
+
+    def score(self, context: Context) -> Result:
+        return Result(details={"thread": threading.current_thread().name})

@@ -416,6 +416,58 @@ def test_a_batch_that_fails_is_scored_one_by_one(site: Any, scorers: Any, make_c
     assert states == {**{c.pk: "scored" for c in comments if c != poison}, poison.pk: "not_scored"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: Any, moderator: Any,
+                                                   monkeypatch: Any) -> None:
+    """On PostgreSQL, outside a transaction, batches overlap: the unlocked scorers run
+    in the calling thread, the locked ones (the campaign's fingerprints) and the writes
+    in the writer thread, batch after batch. Every comment is scored; near-duplicates
+    in earlier batches are found; a comment edited after the unlocked scorers read it
+    gets nothing of its old text; a batch that cannot be stored is scored one by one."""
+    from django.db import DatabaseError, connection
+
+    from commentdesk.moderation.decisions import edit
+
+    if connection.vendor != "postgresql":
+        pytest.skip("batches overlap on PostgreSQL only")
+    scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.2}},
+            {"NAME": TEST + "ThreadScorer", "OPTIONS": {"name": "early"}},
+            {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer"},
+            {"NAME": TEST + "ThreadScorer", "OPTIONS": {"name": "late", "locked": True}})
+    start = timezone.now() - timedelta(minutes=30)
+    comments = [make_comment(CAMPAIGN.format(n=2026 + i), created_at=start + timedelta(minutes=i))
+                for i in range(7)]
+    edited, poison = comments[4], comments[6]
+    ahead, original = pipeline.score_ahead, pipeline._score_comments
+
+    def score_ahead(batch: list[Comment], stage: str) -> Any:
+        found = ahead(batch, stage)
+        if edited in batch:  # an edit commits after the unlocked scorers read the text
+            edit(Comment.objects.select_related("site").get(pk=edited.pk), "Rewritten by the desk.", moderator, "other")
+        return found
+
+    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
+        if poison in batch:
+            raise DatabaseError("value too long")
+        return original(batch, stage, *more)
+
+    monkeypatch.setattr(pipeline, "score_ahead", score_ahead)
+    monkeypatch.setattr(pipeline, "_score_comments", score)
+    assert pipeline.score_batches(comments, batch=3) == {"scored": 6, "not_scored": 1}
+    scores = {s.comment_id: s for s in Score.objects.all()}
+    assert scores[poison.pk].state == "not_scored"
+    # The edit's own Score (its background stage queued), with nothing of the old text.
+    assert scores[edited.pk].state == "partial" and "campaign" not in scores[edited.pk].scores
+    written = [c for c in comments if c not in (edited, poison)]
+    assert all(scores[c.pk].state == "scored" for c in written)
+    threads = {(scores[c.pk].details["early"]["thread"], scores[c.pk].details["late"]["thread"])
+               for c in written[:4]}  # the first two batches, written by the writer thread
+    assert len(threads) == 1 and threads.pop()[1].startswith("triage-writer")
+    assert scores[comments[0].pk].details["early"]["thread"] == "MainThread"
+    assert [scores[c.pk].scores["campaign"] for c in written] == [0.0, 0.4, 0.5, 0.6, 0.7]
+    assert set(scores[comments[5].pk].details) == {"fixed", "early", "campaign", "late"}
+
+
 def test_rescore_scores_every_comment_of_the_status(site: Any, scorers: Any, make_comment: Any) -> None:
     """``triage rescore`` scores the site's comments of that status, in batches, and says how many."""
     scorers({"NAME": TEST + "FixedScorer"})
