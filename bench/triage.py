@@ -9,8 +9,10 @@ that data, then reports:
   (in-request scorers, storing the Score, queueing the background task), p50,
   p95 and p99 in milliseconds — what a reader's 202 waits on triage (target:
   p99 ≤ 5 ms);
-- throughput on one core (one process, one thread: BLAS and OpenMP are held to
-  one thread) of every scorer together, in batches of ``pipeline.BATCH`` as
+- throughput on one core (one process; BLAS and OpenMP are held to one thread;
+  on PostgreSQL ``score_batches`` writes each batch in a second thread while
+  this one scores the next, one core's worth of Python under the GIL) of every
+  scorer together, in batches of ``pipeline.BATCH`` as
   the background task, ``triage rescore`` and imports run them (R runs of N
   comments of their own, default 5: the median, and each run's rate), and the same
   comments one at a time for comparison (target: ≥ 2,000 comments/s), and
@@ -181,16 +183,18 @@ def main() -> None:
                 pipeline.score_comment(c)
         return len(comments) / (time.perf_counter() - w0), len(comments) / (time.process_time() - c0)
 
-    # Where a batch's time goes: each scorer's CPU time (score_many), the rest
-    # being the Scores' reads and writes around them.
+    # Where a batch's time goes: each scorer's CPU time (score_many; the CPU time of
+    # the thread it runs in: on PostgreSQL the locked scorers run in score_batches'
+    # writer thread while the others run here), the rest being the Scores' reads and
+    # writes around them.
     spent: dict[str, float] = {}
     for scorer in pipeline.get_scorers():
         def timed(contexts: list, _inner=scorer.score_many, _name=scorer.name) -> list:
-            c0 = time.process_time()
+            c0 = time.thread_time()
             try:
                 return _inner(contexts)
             finally:
-                spent[_name] = spent.get(_name, 0.0) + time.process_time() - c0
+                spent[_name] = spent.get(_name, 0.0) + time.thread_time() - c0
         scorer.score_many = timed
     # Several disjoint sets (2, then 5, 6, …), each a fresh worker's batch run: the
     # median rate is reported, and every rate, since a shared machine's speed drifts
