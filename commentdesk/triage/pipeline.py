@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
+import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -485,6 +486,8 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
 
     def settle(chunk: list[Comment], outcome: Future[Any] | Exception | None) -> None:
         failure = outcome.exception() if isinstance(outcome, Future) else outcome
+        if failure is not None and not isinstance(failure, Exception):
+            raise failure  # SystemExit, KeyboardInterrupt in the writer: not a comment's fault
         if failure is None:
             counts["scored"] += len(chunk)
         else:
@@ -513,20 +516,29 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
     gc.disable()  # as score_comments does for one batch, for both threads
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-writer") as writer:
+            pending: tuple[list[Comment], Future[Any] | Exception] | None = None
             try:
-                pending: tuple[list[Comment], Future[Any] | Exception] | None = None
                 for chunk in in_batches():
                     try:
                         ahead: Ahead | Exception = score_ahead(chunk, stage)
                     except Exception as exc:  # a database error reading languages, versions
                         ahead = exc
                     if pending:
-                        settle(*pending)
+                        done, pending = pending, None
+                        settle(*done)
                     pending = (chunk, ahead if isinstance(ahead, Exception)
                                else writer.submit(_score_in_transaction, chunk, stage, ahead))
-                if pending:
-                    settle(*pending)
             finally:
+                # The batch in flight is examined whatever ended the loop: the last
+                # batch, or an error of the comments' iterator (a database error),
+                # which then goes on. After Ctrl+C (no Exception) it is only waited for.
+                if pending:
+                    stopping = sys.exc_info()[1]
+                    if stopping is None or isinstance(stopping, Exception):
+                        settle(*pending)
+                    elif isinstance(pending[1], Future) and (lost := pending[1].exception()) is not None:
+                        logger.error("triage failed on a batch of %d comments", len(pending[0]),
+                                     exc_info=(type(lost), lost, lost.__traceback__))
                 writer.submit(connections.close_all).result()  # the writer thread's connection
     finally:
         if was_enabled:

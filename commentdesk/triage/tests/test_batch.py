@@ -468,6 +468,38 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
     assert set(scores[comments[5].pk].details) == {"fixed", "early", "campaign", "late"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_overlapped_batches_settle_the_last_batch_when_the_comments_fail(scorers: Any, make_comment: Any,
+                                                                         monkeypatch: Any) -> None:
+    """The comments' iterator raising (a database error reading the next ones) while a
+    failed batch is in flight: that batch is still scored one by one, and the error
+    goes on (before, the batch's failure was never looked at: no Score, no log)."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("batches overlap on PostgreSQL only")
+    scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.2}})
+    comments = [make_comment(f"comment number {i}") for i in range(6)]
+    poison, original = comments[1], pipeline._score_comments
+
+    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
+        if poison in batch:
+            raise DatabaseError("value too long")
+        return original(batch, stage, *more)
+
+    def loaded() -> Any:
+        yield from comments[:4]
+        raise OperationalError("server closed the connection unexpectedly")
+
+    from django.db import OperationalError
+
+    monkeypatch.setattr(pipeline, "_score_comments", score)
+    with pytest.raises(OperationalError):
+        pipeline.score_batches(loaded(), batch=3)
+    states = dict(Score.objects.values_list("comment_id", "state"))
+    assert states == {comments[0].pk: "scored", poison.pk: "not_scored", comments[2].pk: "scored"}
+
+
 def test_rescore_scores_every_comment_of_the_status(site: Any, scorers: Any, make_comment: Any) -> None:
     """``triage rescore`` scores the site's comments of that status, in batches, and says how many."""
     scorers({"NAME": TEST + "FixedScorer"})
