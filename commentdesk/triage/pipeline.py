@@ -255,7 +255,7 @@ def _score_in_transaction(comments: list[Comment], stage: str, ahead: Ahead | No
             try:
                 with transaction.atomic(using=connection.alias):
                     relaxed_commit(connection)
-                    return _score_comments(comments, stage, ahead) if ahead else _score_comments(comments, stage)
+                    return _score_comments(comments, stage, ahead)
             except IntegrityError:
                 # Another transaction stored a Score for one of these comments between
                 # this one's read of the Scores and its insert (an edit's scoring, a
@@ -264,7 +264,7 @@ def _score_in_transaction(comments: list[Comment], stage: str, ahead: Ahead | No
                 if attempt == 2:
                     raise
                 logger.info("triage: a Score of the batch was stored meanwhile; scoring the batch again")
-    return _score_comments(comments, stage, ahead) if ahead else _score_comments(comments, stage)
+    return _score_comments(comments, stage, ahead)
 
 
 def relaxed_commit(connection: Any) -> None:

@@ -371,10 +371,10 @@ def test_housekeeping_gives_up_on_a_comment_that_always_fails(scorers: Any, make
     poison = make_comment("always fails", created_at=old)
     original = pipeline._score_comments
 
-    def score(batch: list[Comment], stage: str) -> Any:
+    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
         if poison in batch:
             raise DatabaseError("value too long")
-        return original(batch, stage)
+        return original(batch, stage, *more)
 
     monkeypatch.setattr(pipeline, "_score_comments", score)
     pipeline.mark_not_scored(poison.pk, "scoring failed (DatabaseError)")
@@ -405,10 +405,10 @@ def test_a_batch_that_fails_is_scored_one_by_one(site: Any, scorers: Any, make_c
     comments = [make_comment(f"comment {i}") for i in range(5)]
     poison, original = comments[3], pipeline._score_comments
 
-    def score(batch: list[Comment], stage: str) -> Any:
+    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
         if poison in batch:
             raise DatabaseError("value too long")
-        return original(batch, stage)
+        return original(batch, stage, *more)
 
     monkeypatch.setattr(pipeline, "_score_comments", score)
     assert pipeline.score_batches(comments, batch=3) == {"scored": 4, "not_scored": 1}
