@@ -511,6 +511,9 @@ def test_rescore_scores_every_comment_of_the_status(site: Any, scorers: Any, mak
     call_command("triage", "rescore", "--site", site.slug, stdout=out)
     assert out.getvalue().strip() == "3 comments scored"
     assert Score.objects.count() == 3
+    out = io.StringIO()
+    call_command("triage", "rescore", "--site", site.slug, "--status", "approved", stdout=out)
+    assert out.getvalue().strip() == "1 comment scored"
 
 
 def test_rescore_all_scores_every_status_but_removed(site: Any, scorers: Any, make_comment: Any) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import ngettext
 
 from commentdesk.triage import classifier, evaluation
 from commentdesk.triage.language import primary_language
@@ -144,7 +145,7 @@ class Command(BaseCommand):
                 yield from chunk.order_by("created_at", "pk")
 
         counts = score_batches(comments())
-        line = f"{counts['scored']} comments scored"
+        line = ngettext("%(n)d comment scored", "%(n)d comments scored", counts["scored"]) % {"n": counts["scored"]}
         if counts["not_scored"]:
             line += f", {counts['not_scored']} not scored (see the log)"
         self.stdout.write(line)
