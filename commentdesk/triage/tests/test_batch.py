@@ -632,10 +632,12 @@ def test_explanations_are_the_strongest_ngrams(model: Any) -> None:
 
 def test_vectorised_murmurhash_and_ngram_spans_are_scikit_learns() -> None:
     """The array MurmurHash3 gives scikit-learn's ``murmurhash3_32`` for keys of 0 to
-    48 bytes with characters of every UTF-8 width, and the n-gram spans cut what
-    ``_word_ngrams`` cuts, short words and one-length recipes included."""
+    48 bytes with characters of every UTF-8 width, and the n-gram spans, and each
+    n-gram cut alone, are scikit-learn's char_wb n-grams of each word, short words
+    and one-length recipes included."""
     import random
 
+    from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.utils import murmurhash3_32
 
     rnd = random.Random(7)
@@ -651,13 +653,20 @@ def test_vectorised_murmurhash_and_ngram_spans_are_scikit_learns() -> None:
     found = classifier._murmur3_32(data, offsets[ends - lengths], offsets[ends] - offsets[ends - lengths])
     assert found.tolist() == [murmurhash3_32(k, 0) for k in keys]
 
-    words = ["", "a", "ab", "abcde", "씨발", *(text(rnd.randint(1, 9)).replace(" ", "") for _ in range(300))]
+    # Words as str.split() cuts them: no white space, never empty.
+    words = ["a", "ab", "abcde", "씨발", *("".join(text(rnd.randint(1, 9)).split()) or "x" for _ in range(300))]
     joined = "".join(f" {w} " for w in words)
     for ngram_range in [(1, 5), (2, 6), (1, 1), (4, 9)]:
+        analyzer = HashingVectorizer(analyzer="char_wb", ngram_range=ngram_range, lowercase=False).build_analyzer()
+        expected = [analyzer(w) for w in words]
         starts, spans, per_word = classifier._ngram_spans(words, ngram_range)
         assert [joined[a:a + n] for a, n in zip(starts.tolist(), spans.tolist())] == [
-            g for w in words for g in classifier._word_ngrams(w, ngram_range)]
-        assert per_word.tolist() == [len(classifier._word_ngrams(w, ngram_range)) for w in words]
+            g for grams in expected for g in grams]
+        assert per_word.tolist() == [len(grams) for grams in expected]
+        assert [[classifier._word_ngram(w, ngram_range, i) for i in range(len(grams))]
+                for w, grams in zip(words, expected)] == expected
+        with pytest.raises(IndexError):
+            classifier._word_ngram("ab", ngram_range, len(expected[1]))
 
 
 def test_a_long_batch_is_vectorised_in_slices_with_the_same_results(model: Any, monkeypatch: Any) -> None:
