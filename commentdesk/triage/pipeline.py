@@ -221,8 +221,7 @@ def score_comments(comments: list[Comment], stage: str = "all") -> list[Score]:
     A detected language is written to ``Comment.language`` when that is blank.
     Scorer failures are recorded per comment, never raised; database errors do
     raise (the caller records "not scored"). Writes: the Scores of the batch
-    with one insert and one update (:mod:`.rows`), languages with one update
-    per language.
+    with one insert and one update (:mod:`.rows`), languages with one update.
     Keep batches to a few hundred comments (``BATCH``; :func:`score_batches`
     cuts any number into such batches).
 
@@ -380,13 +379,14 @@ def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = N
             _store_new(new)
             update_many(Score, UPDATED, [(*(getattr(scores[pk], f) for f in UPDATED), scores[pk].pk)
                                          for pk in ids if pk in old])
-        languages: dict[str, list[int]] = {}
+        languages: dict[int, str] = {}
         for context in contexts:
             if context.language and not context.comment.language and context.comment.pk not in stale:
-                languages.setdefault(context.language, []).append(context.comment.pk)
-                context.comment.language = context.language
-        for language, pks in languages.items():
-            Comment.objects.filter(pk__any=pks, language="").update(language=language)
+                languages[context.comment.pk] = context.comment.language = context.language
+        # One statement for every language (one per language was a round trip for each
+        # of the 20-odd languages of a batch where a site allows any).
+        update_many(Comment, ["language"], [(language, pk) for pk, language in languages.items()],
+                    where={"language": ""})
     return [scores[c.pk] for c in comments]
 
 

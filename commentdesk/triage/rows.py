@@ -163,12 +163,16 @@ def _binding_cursor(connection: Any) -> Any:
 
 
 def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
-           array_sql: str, row_sql: str, returning: list[str] | None = None) -> list[tuple[Any, ...]] | None:
+           array_sql: str, row_sql: str, returning: list[str] | None = None,
+           where: dict[str, Any] | None = None) -> list[tuple[Any, ...]] | None:
     """Run ``array_sql`` once with a column-array parameter per field (PostgreSQL),
     else ``row_sql`` once per row with ``executemany``. Both get ``{table}``,
     ``{columns}`` (quoted) and ``{arrays}`` (``%b::type[]`` per field) filled in.
     With ``returning`` (field names), on PostgreSQL the written rows' values of
-    those fields (``RETURNING``); None otherwise."""
+    those fields (``RETURNING``); None otherwise. ``where`` ({field name: value}):
+    ``{where}`` becomes `` AND "column" = %s`` for each, with the values
+    prepared as the field prepares them (after the arrays; after each row's
+    values with ``executemany``)."""
     if not rows:
         return [] if returning and connections[router.db_for_write(model)].vendor == "postgresql" else None
     meta = model._meta
@@ -192,17 +196,20 @@ def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, .
                                   for f, one in zip(columns, whole)),
                  sets=", ".join(f"{quote(f.column)} = %s" for f in columns[:-1]),
                  from_arrays=", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns[:-1])),
-                 aliases=", ".join(f"c{i}" for i in range(len(columns))), last=f"c{len(columns) - 1}")
+                 aliases=", ".join(f"c{i}" for i in range(len(columns))), last=f"c{len(columns) - 1}",
+                 where="".join(f" AND {quote(meta.db_table)}.{quote(meta.get_field(name).column)} = %s"
+                               for name in where or {}))
     arrays = [one if one is not None else _prepared(connection, f, column) for f, column, one in zip(columns, values, whole)]
+    conditions = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in (where or {}).items()]
     if connection.vendor == "postgresql":
         sql = array_sql.format(**names)
         if returning:
             sql += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in returning)
         with _binding_cursor(connection) as cursor:
-            cursor.execute(sql, arrays)
+            cursor.execute(sql, [*arrays, *conditions])
             return [tuple(row) for row in cursor.fetchall()] if returning else None
     with connection.cursor() as cursor:
-        cursor.executemany(row_sql.format(**names), list(zip(*arrays)))
+        cursor.executemany(row_sql.format(**names), [(*row, *conditions) for row in zip(*arrays)])
     return None
 
 
@@ -221,12 +228,16 @@ def insert_many(model: type[models.Model], fields: list[str], rows: list[tuple[A
                   returning)
 
 
-def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]],
+                where: dict[str, Any] | None = None) -> None:
     """``UPDATE`` each row ``(value of each of fields…, pk)``: ``rows`` give the new
-    values and, last, the primary key of the row to change."""
+    values and, last, the primary key of the row to change. ``where`` ({field
+    name: value}): only rows that hold those values as stored are changed
+    (e.g. ``{"language": ""}``: a language not yet set)."""
     _write(model, [*fields, model._meta.pk.name], rows,
-           "UPDATE {table} SET {from_arrays} FROM unnest({arrays}) AS v({aliases}) WHERE {table}.{pk} = v.{last}",
-           "UPDATE {table} SET {sets} WHERE {pk} = %s")
+           "UPDATE {table} SET {from_arrays} FROM unnest({arrays}) AS v({aliases}) WHERE {table}.{pk} = v.{last}"
+           "{where}",
+           "UPDATE {table} SET {sets} WHERE {pk} = %s{where}", where=where)
 
 
 def digest(text: str) -> str:

@@ -127,6 +127,11 @@ def test_update_many_sets_fields(site: Site) -> None:
     rows.update_many(WordList, ["terms"], [("new 'one'", words.pk)])
     words.refresh_from_db()
     assert words.terms == "new 'one'"
+    # With a condition: only the rows that hold it as stored.
+    korean = WordList.objects.create(site=site, language="ko", kind="banned", terms="k")
+    rows.update_many(WordList, ["terms"], [("en only", words.pk), ("en only", korean.pk)], where={"language": "en"})
+    assert dict(WordList.objects.filter(pk__in=[words.pk, korean.pk]).values_list("pk", "terms")) == {
+        words.pk: "en only", korean.pk: "k"}
 
 
 def test_any_lookup_matches_in(site: Site) -> None:
