@@ -107,6 +107,13 @@ def _permutations() -> tuple[Any, str]:
     return template.permutations, template.scheme
 
 
+def fingerprints(texts: list[str]) -> list[tuple[np.ndarray, list[int]] | None]:
+    """For each of ``texts``: ``(signature, band keys)`` (:func:`signatures`,
+    :func:`band_keys`), or None for a text too short to compare. Work on the
+    text alone, which :func:`record_many` may be handed ready."""
+    return [None if values is None else (values, band_keys(values)) for values in signatures(texts)]
+
+
 def band_keys(values: np.ndarray) -> list[int]:
     """One signed 64-bit key per band (fits a BigIntegerField)."""
     keys = []
@@ -143,8 +150,11 @@ def record(comment: Comment, window: timedelta) -> Found:
     return record_many([comment], window)[0]
 
 
-def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
+def record_many(comments: list[Comment], window: timedelta,
+                prints: list[tuple[np.ndarray, list[int]] | None] | None = None) -> list[Found]:
     """:func:`record` for many comments at once: one :class:`Found` per comment, in order.
+    ``prints``: the comments' :func:`fingerprints` of their bodies as loaded,
+    when worked out already (else they are here).
 
     Fingerprints and bands of the batch are stored first (``bulk_create``), then
     the candidates of every comment are read with one band query per site (and
@@ -158,9 +168,11 @@ def record_many(comments: list[Comment], window: timedelta) -> list[Found]:
 
     found: list[Found] = [Found(compared=False) for _ in comments]
     items = []  # (index, comment, signature values, band keys)
-    for i, (comment, values) in enumerate(zip(comments, signatures([c.body or "" for c in comments]))):
-        if values is not None:
-            items.append((i, comment, values, band_keys(values)))
+    if prints is None:
+        prints = fingerprints([c.body or "" for c in comments])
+    for i, (comment, printed) in enumerate(zip(comments, prints, strict=True)):
+        if printed is not None:
+            items.append((i, comment, *printed))
     if not items:
         return found
     with transaction.atomic():

@@ -314,10 +314,20 @@ def score_ahead(comments: list[Comment], stage: str) -> Ahead:
     transaction; :func:`_score_comments` runs the locked ones and stores the
     Scores later. What the text said is checked after the lock
     (:func:`~.rows.changed_since`): a comment edited or erased meanwhile gets
-    none of it. Reads only (the classifier's version, blank languages)."""
+    none of it. The locked scorers' :meth:`~.Scorer.before_lock` runs too.
+    Reads only (the classifier's version, blank languages)."""
     contexts = _contexts(comments, stage)
-    unlocked = [s for s in _chosen(stage) if not s.locked]
-    return Ahead(contexts, run_scorers_many(unlocked, contexts))
+    chosen = _chosen(stage)
+    outcomes = run_scorers_many([s for s in chosen if not s.locked], contexts)
+    for scorer in chosen:
+        if scorer.locked:
+            try:
+                scorer.before_lock(contexts)
+            except Exception:  # score_many does the work itself
+                logger.warning("triage scorer %s failed before the lock", scorer.name, exc_info=True)
+                for context in contexts:
+                    context.ready.pop(scorer.name, None)
+    return Ahead(contexts, outcomes)
 
 
 def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = None) -> list[Score]:

@@ -53,13 +53,16 @@ class Context:
     ``text``: the comment's body; ``language``: set by the language scorer
     (ISO 639-1/3 code, "" unknown) so that later scorers can pick word lists
     by language; ``deadline``: ``time.monotonic()`` value after which a long
-    scorer should stop early (cooperative: Python cannot interrupt it).
+    scorer should stop early (cooperative: Python cannot interrupt it);
+    ``ready``: what a locked scorer's :meth:`Scorer.before_lock` worked out,
+    by scorer name.
     """
 
     comment: Comment
     text: str
     language: str = ""
     deadline: float = float("inf")
+    ready: dict[str, Any] = field(default_factory=dict)
 
     def out_of_time(self) -> bool:
         """True once the running scorer's budget is spent."""
@@ -108,6 +111,15 @@ class Scorer:
     def prepare(self) -> None:
         """Load what the scorer needs once per process (a model file), before its
         first budgeted call; override. Errors here skip the scorer like any other."""
+
+    def before_lock(self, contexts: list[Context]) -> None:
+        """For a ``locked`` scorer: work on the comments' texts alone (no database
+        writes) that can be done before the batch's transaction, while another
+        batch is being written (:func:`~commentdesk.triage.pipeline.score_batches`
+        on PostgreSQL); keep it in ``context.ready[self.name]`` for
+        :meth:`score_many`, which must do it itself where nothing is there (it is
+        not called everywhere). An exception here is logged and otherwise
+        ignored. The default does nothing."""
 
     def score(self, context: Context) -> Result:
         """Score ``context.comment``; override this or :meth:`score_many`. May raise

@@ -8,6 +8,7 @@ from commentdesk.triage.campaigns import (
     Found,
     burst_many,
     describe,
+    fingerprints,
     minutes,
     record_many,
 )
@@ -41,11 +42,17 @@ class CampaignScorer(Scorer):
         self.window, self.burst_window = timedelta(seconds=window), timedelta(seconds=burst_window)
         self.burst_count = int(burst_count)
 
+    def before_lock(self, contexts: list[Context]) -> None:
+        """The bodies' MinHash fingerprints (:func:`~commentdesk.triage.campaigns.fingerprints`)."""
+        for context, printed in zip(contexts, fingerprints([c.comment.body or "" for c in contexts])):
+            context.ready[self.name] = printed
+
     def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
         """One Result per context; details: :func:`~commentdesk.triage.campaigns.describe`
         plus ``same_address``."""
         comments = [c.comment for c in contexts]
-        return [self._one(found, k) for found, k in zip(record_many(comments, self.window),
+        prints = [c.ready[self.name] for c in contexts] if all(self.name in c.ready for c in contexts) else None
+        return [self._one(found, k) for found, k in zip(record_many(comments, self.window, prints),
                                                          burst_many(comments, self.burst_window))]
 
     def _one(self, found: Found, k: int) -> Result:

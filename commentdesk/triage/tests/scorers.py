@@ -53,14 +53,21 @@ class PickyScorer(Scorer):
 
 
 class ThreadScorer(Scorer):
-    """Gives no score; details ``{"thread": name of the thread it ran in}``. Option
-    ``locked``: run as a locked scorer (:attr:`Scorer.locked`)."""
+    """Gives no score; details ``{"thread": name of the thread it ran in, "ready":
+    the thread its before_lock ran in, or None}``. Options ``locked``: run as a
+    locked scorer (:attr:`Scorer.locked`); ``fail_before_lock``: before_lock raises."""
 
     name = "thread"
 
-    def __init__(self, *, locked: bool = False, **options: object) -> None:
+    def __init__(self, *, locked: bool = False, fail_before_lock: bool = False, **options: object) -> None:
         super().__init__(**options)  # type: ignore[arg-type]
-        self.locked = bool(locked)
+        self.locked, self.fail_before_lock = bool(locked), bool(fail_before_lock)
+
+    def before_lock(self, contexts: list[Context]) -> None:
+        for context in contexts:
+            context.ready[self.name] = threading.current_thread().name
+        if self.fail_before_lock:
+            raise RuntimeError("before_lock failed half-way")
 
     def score(self, context: Context) -> Result:
-        return Result(details={"thread": threading.current_thread().name})
+        return Result(details={"thread": threading.current_thread().name, "ready": context.ready.get(self.name)})

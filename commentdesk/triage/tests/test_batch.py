@@ -424,16 +424,21 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
     in the writer thread, batch after batch. Every comment is scored; near-duplicates
     in earlier batches are found; a comment edited after the unlocked scorers read it
     gets nothing of its old text; a batch that cannot be stored is scored one by one."""
+    import threading
+
     from django.db import DatabaseError, connection
 
     from commentdesk.moderation.decisions import edit
+    from commentdesk.triage import campaigns
+    from commentdesk.triage.scorers import campaigns as campaign_scorer
 
     if connection.vendor != "postgresql":
         pytest.skip("batches overlap on PostgreSQL only")
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.2}},
             {"NAME": TEST + "ThreadScorer", "OPTIONS": {"name": "early"}},
             {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer"},
-            {"NAME": TEST + "ThreadScorer", "OPTIONS": {"name": "late", "locked": True}})
+            {"NAME": TEST + "ThreadScorer", "OPTIONS": {"name": "late", "locked": True}},
+            {"NAME": TEST + "ThreadScorer", "OPTIONS": {"name": "broken", "locked": True, "fail_before_lock": True}})
     start = timezone.now() - timedelta(minutes=30)
     comments = [make_comment(CAMPAIGN.format(n=2026 + i), created_at=start + timedelta(minutes=i))
                 for i in range(7)]
@@ -451,9 +456,19 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
             raise DatabaseError("value too long")
         return original(batch, stage, *more)
 
+    # Where the campaign scorer's MinHash fingerprints are worked out: its before_lock,
+    # or record_many when it was handed none.
+    printed: list[tuple[str, str]] = []
+    for module, where in ((campaign_scorer, "before_lock"), (campaigns, "record_many")):
+        def fingerprints(texts: list[str], _real: Any = module.fingerprints, _where: str = where) -> Any:
+            printed.append((_where, threading.current_thread().name))
+            return _real(texts)
+        monkeypatch.setattr(module, "fingerprints", fingerprints)
     monkeypatch.setattr(pipeline, "score_ahead", score_ahead)
     monkeypatch.setattr(pipeline, "_score_comments", score)
     assert pipeline.score_batches(comments, batch=3) == {"scored": 6, "not_scored": 1}
+    assert printed.count(("before_lock", "MainThread")) == 3
+    assert not [p for p in printed if p[1] != "MainThread"]  # never again in the writer
     scores = {s.comment_id: s for s in Score.objects.all()}
     assert scores[poison.pk].state == "not_scored"
     # The edit's own Score (its background stage queued), with nothing of the old text.
@@ -464,8 +479,13 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
                for c in written[:4]}  # the first two batches, written by the writer thread
     assert len(threads) == 1 and threads.pop()[1].startswith("triage-writer")
     assert scores[comments[0].pk].details["early"]["thread"] == "MainThread"
+    # A locked scorer's before_lock runs with the unlocked scorers, in the calling thread;
+    # one that failed left nothing half-done: its scorer did the work itself.
+    assert {scores[c.pk].details["late"]["ready"] for c in written} == {"MainThread"}
+    assert {scores[c.pk].details["broken"]["ready"] for c in written} == {None}
+    assert all(scores[c.pk].details["broken"]["thread"].startswith("triage-writer") for c in written)
     assert [scores[c.pk].scores["campaign"] for c in written] == [0.0, 0.4, 0.5, 0.6, 0.7]
-    assert set(scores[comments[5].pk].details) == {"fixed", "early", "campaign", "late"}
+    assert set(scores[comments[5].pk].details) == {"fixed", "early", "campaign", "late", "broken"}
 
 
 @pytest.mark.django_db(transaction=True)
