@@ -183,19 +183,21 @@ def main() -> None:
                 pipeline.score_comment(c)
         return len(comments) / (time.perf_counter() - w0), len(comments) / (time.process_time() - c0)
 
-    # Where a batch's time goes: each scorer's CPU time (score_many; the CPU time of
+    # Where a batch's time goes: each scorer's CPU time (score_many and before_lock; the CPU time of
     # the thread it runs in: on PostgreSQL the locked scorers run in score_batches'
     # writer thread while the others run here), the rest being the Scores' reads and
     # writes around them.
+    # A locked scorer's before_lock (run with the unlocked ones) counts as its own.
     spent: dict[str, float] = {}
     for scorer in pipeline.get_scorers():
-        def timed(contexts: list, _inner=scorer.score_many, _name=scorer.name) -> list:
-            c0 = time.thread_time()
-            try:
-                return _inner(contexts)
-            finally:
-                spent[_name] = spent.get(_name, 0.0) + time.thread_time() - c0
-        scorer.score_many = timed
+        for method in ("score_many", "before_lock"):
+            def timed(contexts: list, _inner=getattr(scorer, method), _name=scorer.name) -> list:
+                c0 = time.thread_time()
+                try:
+                    return _inner(contexts)
+                finally:
+                    spent[_name] = spent.get(_name, 0.0) + time.thread_time() - c0
+            setattr(scorer, method, timed)
     # Several disjoint sets (2, then 5, 6, …), each a fresh worker's batch run: the
     # median rate is reported, and every rate, since a shared machine's speed drifts
     # from minute to minute.
@@ -204,7 +206,7 @@ def main() -> None:
     batch_rate = statistics.median(r for r, _ in rates)
     batch_cpu_rate = statistics.median(c for _, c in rates)
     for scorer in pipeline.get_scorers():
-        del scorer.score_many  # the class's own again
+        del scorer.score_many, scorer.before_lock  # the class's own again
     spent_ms = {name: round(s * 1000 / scored, 3) for name, s in spent.items()}
     single_rate, _ = rate(make(3, max(200, args.comments // 10)), batch=False)
 
