@@ -841,7 +841,7 @@ def _strongest(model: Any, texts: list[str], features: Any, rows: list[int], top
 
     # The n-grams' positions by (text, column): bisect in the sorted keys.
     gram_keys = gram_owner * n_features + gram_columns.astype(np.int64)
-    sorter = np.argsort(gram_keys, kind="stable")
+    sorter = np.argsort(gram_keys)  # n-grams of one key are gathered into a set: any order
     by_key, sorter_list = gram_keys[sorter].tolist(), sorter.tolist()
     out: list[list[str]] = []
     for n in range(len(rows)):

@@ -97,6 +97,26 @@ def test_a_batch_scores_as_one_at_a_time(site: Any, other_site: Any, shared_mode
     assert {c.language for c in Comment.objects.filter(site=other_site)} >= {"en", "ko"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_overlapped_batches_store_what_one_at_a_time_does(site: Any, other_site: Any,
+                                                          shared_model: ClassifierModel) -> None:
+    """On PostgreSQL, where batches overlap (the campaign scorer's fingerprints and
+    same-address counts worked out before the lock, while the previous batch is
+    written): the same Scores as one comment at a time, campaigns and bursts
+    across batches included."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("batches overlap on PostgreSQL only")
+    one_by_one = [pipeline.score_comment(c) for c in furnish(site)]
+    comments = furnish(other_site)
+    assert pipeline.score_batches(comments, batch=4) == {"scored": len(comments), "not_scored": 0}
+    stored = {s.comment_id: s for s in Score.objects.filter(comment__site=other_site)}
+    assert [comparable(stored[c.pk]) for c in comments] == [comparable(s) for s in one_by_one]
+    assert stored[comments[8].pk].scores["campaign"] == 0.5
+    assert "6 comments from one address in 10 min" in stored[comments[14].pk].reasons
+
+
 def test_a_background_batch_over_partial_scores_stores_what_one_at_a_time_does(
         site: Any, other_site: Any, shared_model: ClassifierModel) -> None:
     """As a burst of submissions: each comment's request stage alone, then the
