@@ -124,8 +124,10 @@ def band_keys(values: np.ndarray) -> list[int]:
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Estimated Jaccard similarity (0..1): the share of equal MinHash values."""
-    return float(np.mean(a == b))
+    """Estimated Jaccard similarity (0..1): the share of equal MinHash values.
+    ``b`` may be a matrix of signatures, one a row: then one share per row (an array)."""
+    shares = np.mean(a == b, axis=-1)
+    return float(shares) if np.ndim(shares) == 0 else shares
 
 
 @dataclass
@@ -221,6 +223,11 @@ def record_many(comments: list[Comment], window: timedelta,
                     "comment__commenter_id"):
                 row["values"] = np.frombuffer(bytes(row["signature"]), dtype="<u8")
                 others[row["pk"]] = row
+        # Every signature read, a row each, so that a comment is compared with all its
+        # candidates at once (pair by pair it was most of the writer's time once a
+        # campaign had reached MAX_CANDIDATES members).
+        row_of = {fp: n for n, fp in enumerate(others)}
+        matrix = np.stack([o["values"] for o in others.values()]) if others else np.zeros((0, NUM_PERM), "<u8")
         candidates: dict[int, list[int]] = {}
         for _, c, _, keys in items:
             own, since = fp_of[c.pk], before(c.created_at, window)
@@ -241,7 +248,9 @@ def record_many(comments: list[Comment], window: timedelta,
 
         for i, c, values, _ in sorted(items, key=lambda item: (item[1].created_at, item[1].pk)):
             me = others[fp_of[c.pk]]
-            near = [others[fp] for fp in candidates[c.pk] if similarity(values, others[fp]["values"]) >= THRESHOLD]
+            mine = candidates[c.pk]
+            shares = similarity(values, matrix[[row_of[fp] for fp in mine]]).tolist() if mine else []
+            near = [others[fp] for fp, share in zip(mine, shares) if share >= THRESHOLD]
             if not near:
                 found[i] = Found()
                 continue

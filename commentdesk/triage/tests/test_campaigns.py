@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -151,6 +152,9 @@ def test_similarity_of_signatures() -> None:
     assert a is not None and b is not None
     assert similarity(a, signature(TEXT.format(n=1))) == 1.0 and similarity(a, b) < 0.3
     assert signature("ok 👍") is None
+    # Against several signatures at once (a row each): each pair's share, as pair by pair.
+    c = signature(TEXT.format(n=2))
+    assert similarity(a, np.stack([a, b, c])).tolist() == [1.0, similarity(a, b), similarity(a, c)]
 
 
 def test_signatures_of_a_batch_are_datasketchs_minhash_of_each_text() -> None:
