@@ -46,6 +46,10 @@ PLAIN = frozenset({int, float, str, bytes, type(None)})
 CHUNK = 500
 
 
+# PostgreSQL column types whose values an array literal of Python ints can hold.
+INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+
+
 class AnyOf(In):
     """``field__any=[…]``: the rows whose field equals one of the values.
 
@@ -66,13 +70,21 @@ class AnyOf(In):
         return list(self.batch_process_rhs(compiler, connection, list(values))[1])
 
     def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        """``lhs = ANY(%s::type[])`` and its parameters."""
+        """``lhs = ANY(%s::type[])`` and its parameters. Integers of an integer
+        column go as one array literal (``'{1,2,3}'``), which the server parses:
+        psycopg quoting thousands of values one by one in Python (a batch's 4,000
+        band keys) was some 5 % of a scoring batch's CPU time (py-spy)."""
         if not self.rhs_is_direct_value():
             return super().as_sql(compiler, connection)
-        params = self._prepared_values(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        array = f"{self.lhs.output_field.cast_db_type(connection)}[]"
-        return f"{lhs} = ANY(%s::{array})", (*lhs_params, params)
+        db_type = self.lhs.output_field.cast_db_type(connection)
+        values = OrderedSet(self.rhs)
+        values.discard(None)
+        if values and db_type in INTEGER_TYPES and all(type(v) is int for v in values):
+            # An int is its own database value in an integer column (get_db_prep_value).
+            return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, "{" + ",".join(map(str, values)) + "}")
+        params = self._prepared_values(compiler, connection)
+        return f"{lhs} = ANY(%s::{db_type}[])", (*lhs_params, params)
 
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         """``lhs IN (SELECT value FROM json_each(%s))``, the values one JSON array
