@@ -585,7 +585,7 @@ def test_rescore_reports_a_batch_that_failed(site: Any, scorers: Any, make_comme
         raise OSError("disk full")
 
     monkeypatch.setattr(pipeline, "score_comments", explode)
-    with pytest.raises(CommandError, match="1 comments could not be scored"):
+    with pytest.raises(CommandError, match="^1 comment could not be scored"):
         call_command("triage", "rescore", "--site", site.slug, stdout=io.StringIO())
     assert Score.objects.get().summary == "not scored: scoring failed (OSError)"
 

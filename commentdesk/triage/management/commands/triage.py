@@ -150,4 +150,5 @@ class Command(BaseCommand):
             line += f", {counts['not_scored']} not scored (see the log)"
         self.stdout.write(line)
         if counts["not_scored"]:
-            raise CommandError(f"{counts['not_scored']} comments could not be scored.")
+            raise CommandError(ngettext("%(n)d comment could not be scored.", "%(n)d comments could not be scored.",
+                                        counts["not_scored"]) % {"n": counts["not_scored"]})
