@@ -116,6 +116,8 @@ class TriagePolicyForm(forms.ModelForm):
             "nudge_above": _("Nudge from classifier probability"),
             "retrain_after": _("Train a new classifier after this many decisions"),
         }
+        # The label says what max_links does; the model's help text would say it again.
+        help_texts = {"max_links": _("0 holds every comment with a link for review.")}
         widgets = {
             "blocked_domains": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
             "shorteners": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),

@@ -49,6 +49,9 @@ def test_admin_sees_lists_per_language_and_the_link_in_the_header(korean: Any, a
         assert f'name="{name}"' in page
     assert 'lang="ko"' in page and 'lang="None"' not in page
     assert 'href="/desk/demo/triage/"' in admin_desk.get("/desk/demo/").content.decode()
+    # The link limit's label says what it does; its help text does not say it again.
+    assert "Hold comments with more links than" in page and "hold for review" not in page
+    assert "0 holds every comment with a link for review." in page
 
 
 def test_saving_lists_and_policy_is_audited_and_used_by_triage(
