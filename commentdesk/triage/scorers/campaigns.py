@@ -43,23 +43,19 @@ class CampaignScorer(Scorer):
         self.burst_count = int(burst_count)
 
     def before_lock(self, contexts: list[Context]) -> None:
-        """The bodies' MinHash fingerprints (:func:`~commentdesk.triage.campaigns.fingerprints`)
-        and the same-address counts (:func:`~commentdesk.triage.campaigns.burst_many`,
-        which only reads)."""
-        comments = [c.comment for c in contexts]
-        for context, printed, k in zip(contexts, fingerprints([c.body or "" for c in comments]),
-                                       burst_many(comments, self.burst_window), strict=True):
-            context.ready[self.name] = (printed, k)
+        """The bodies' MinHash fingerprints (:func:`~commentdesk.triage.campaigns.fingerprints`).
+        (Not the same-address counts: they are read under the lock, so that a comment
+        erased meanwhile is not counted.)"""
+        for context, printed in zip(contexts, fingerprints([c.comment.body or "" for c in contexts]), strict=True):
+            context.ready[self.name] = printed
 
     def score_many(self, contexts: list[Context]) -> list[Result | Exception]:
         """One Result per context; details: :func:`~commentdesk.triage.campaigns.describe`
         plus ``same_address``."""
         comments = [c.comment for c in contexts]
-        if all(self.name in c.ready for c in contexts):
-            prints, bursts = [c.ready[self.name][0] for c in contexts], [c.ready[self.name][1] for c in contexts]
-        else:
-            prints, bursts = None, burst_many(comments, self.burst_window)
-        return [self._one(found, k) for found, k in zip(record_many(comments, self.window, prints), bursts)]
+        prints = [c.ready[self.name] for c in contexts] if all(self.name in c.ready for c in contexts) else None
+        return [self._one(found, k) for found, k in zip(record_many(comments, self.window, prints),
+                                                         burst_many(comments, self.burst_window))]
 
     def _one(self, found: Found, k: int) -> Result:
         reasons, value = [], 0.0

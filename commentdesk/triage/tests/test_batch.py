@@ -509,6 +509,41 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
 
 
 @pytest.mark.django_db(transaction=True)
+def test_overlapped_batches_count_no_same_address_comment_erased_before_the_lock(
+        site: Any, scorers: Any, monkeypatch: Any) -> None:
+    """A commenter erased after the unlocked scorers ran, before the batch's lock: their
+    comments from the same address are not counted as a burst (the count is read under
+    the lock; read before it, it was kept with its reason until the next scoring)."""
+    from django.db import connection
+
+    from commentdesk.comments.tests.factories import CommenterFactory
+    from commentdesk.privacy.rights import erase
+
+    if connection.vendor != "postgresql":
+        pytest.skip("batches overlap on PostgreSQL only")
+    scorers({"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer"})
+    thread, start = ThreadFactory(site=site), timezone.now() - timedelta(minutes=8)
+    gone = CommenterFactory(site=site)
+    for i in range(5):
+        CommentFactory(thread=thread, commenter=gone, body=f"an opinion of my own, number {i}", ip_hash="shared",
+                       created_at=start + timedelta(minutes=i))
+    comment = CommentFactory(thread=thread, body="another reader behind the same address", ip_hash="shared")
+    ahead = pipeline.score_ahead
+
+    def score_ahead(batch: list[Comment], stage: str) -> Any:
+        found = ahead(batch, stage)
+        erase(gone, "delete")  # commits after the unlocked scorers, before the lock
+        return found
+
+    monkeypatch.setattr(pipeline, "score_ahead", score_ahead)
+    assert pipeline.score_batches([Comment.objects.select_related("site").get(pk=comment.pk)]) == {
+        "scored": 1, "not_scored": 0}
+    score = Score.objects.get(comment=comment)
+    assert not Comment.objects.filter(commenter=gone).exists()
+    assert score.details["campaign"]["same_address"] == 0 and score.scores["campaign"] == 0.0
+
+
+@pytest.mark.django_db(transaction=True)
 def test_overlapped_batches_settle_the_last_batch_when_the_comments_fail(scorers: Any, make_comment: Any,
                                                                          monkeypatch: Any) -> None:
     """The comments' iterator raising (a database error reading the next ones) while a
