@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -121,10 +121,12 @@ def run_scorers(scorers: list[Scorer] | tuple[Scorer, ...], context: Context) ->
     return run_scorers_many(scorers, [context])[0]
 
 
-def run_scorers_many(scorers: list[Scorer] | tuple[Scorer, ...],
-                     contexts: list[Context]) -> list[dict[str, Result | str]]:
+def run_scorers_many(scorers: list[Scorer] | tuple[Scorer, ...], contexts: list[Context],
+                     spent: dict[str, float] | None = None) -> list[dict[str, Result | str]]:
     """Run each scorer over all ``contexts`` (one :meth:`~.Scorer.score_many` call
     per scorer): for each context, {scorer name: its Result, or why it was skipped}.
+    ``spent``: seconds a scorer already took over these contexts (its
+    :meth:`~.Scorer.before_lock`), counted against its budget.
 
     A comment whose scorer raised :class:`~.scorers.base.Skip` is skipped with
     its message; one whose scorer raised anything else with ``"failed: <Error>:
@@ -139,7 +141,7 @@ def run_scorers_many(scorers: list[Scorer] | tuple[Scorer, ...],
     if not contexts:
         return out
     for scorer in scorers:
-        for outcomes, outcome in zip(out, _run_one(scorer, contexts)):
+        for outcomes, outcome in zip(out, _run_one(scorer, contexts, (spent or {}).get(scorer.name, 0.0))):
             outcomes[scorer.name] = outcome
     return out
 
@@ -152,10 +154,11 @@ def _failed(scorer: Scorer, context: Context, exc: Exception) -> str:
     return f"failed: {type(exc).__name__}: {exc}"[:MAX_REASON]
 
 
-def _run_one(scorer: Scorer, contexts: list[Context]) -> list[Result | str]:
-    """One scorer over a batch: a Result or a skip reason per context."""
+def _run_one(scorer: Scorer, contexts: list[Context], spent: float = 0.0) -> list[Result | str]:
+    """One scorer over a batch: a Result or a skip reason per context; ``spent``:
+    seconds it already took over them (see :func:`run_scorers_many`)."""
     n = len(contexts)
-    started = time.monotonic()
+    started = time.monotonic() - spent
     for context in contexts:
         context.deadline = started + scorer.budget * n
     try:
@@ -166,7 +169,7 @@ def _run_one(scorer: Scorer, contexts: list[Context]) -> list[Result | str]:
         return [str(exc)[:MAX_REASON]] * n
     except Exception as exc:  # a scorer must never lose a comment
         if n > 1:
-            return [outcome for context in contexts for outcome in _run_one(scorer, [context])]
+            return [outcome for context in contexts for outcome in _run_one(scorer, [context], spent / n)]
         return [_failed(scorer, contexts[0], exc)]
     took = time.monotonic() - started
     if took > scorer.budget * n:
@@ -286,10 +289,12 @@ def relaxed_commit(connection: Any) -> None:
 class Ahead:
     """What the unlocked scorers (``Scorer.locked`` false) said of a batch, before
     its transaction: the batch's contexts (languages detected) and, per context,
-    {scorer name: Result or skip reason}. See :func:`score_ahead`."""
+    {scorer name: Result or skip reason}; ``spent``: seconds each locked scorer's
+    ``before_lock`` took (counted against its budget). See :func:`score_ahead`."""
 
     contexts: list[Context]
     outcomes: list[dict[str, Result | str]]
+    spent: dict[str, float] = field(default_factory=dict)
 
 
 def _chosen(stage: str) -> list[Scorer]:
@@ -319,15 +324,20 @@ def score_ahead(comments: list[Comment], stage: str) -> Ahead:
     contexts = _contexts(comments, stage)
     chosen = _chosen(stage)
     outcomes = run_scorers_many([s for s in chosen if not s.locked], contexts)
+    spent: dict[str, float] = {}
     for scorer in chosen:
         if scorer.locked:
+            started = time.monotonic()
+            for context in contexts:  # as _run_one sets it, for a scorer that stops early
+                context.deadline = started + scorer.budget * len(contexts)
             try:
                 scorer.before_lock(contexts)
             except Exception:  # score_many does the work itself
                 logger.warning("triage scorer %s failed before the lock", scorer.name, exc_info=True)
                 for context in contexts:
                     context.ready.pop(scorer.name, None)
-    return Ahead(contexts, outcomes)
+            spent[scorer.name] = time.monotonic() - started
+    return Ahead(contexts, outcomes, spent)
 
 
 def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = None) -> list[Score]:
@@ -349,7 +359,7 @@ def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = N
     else:
         # The locked scorers now; every outcome in the scorers' list order.
         contexts = ahead.contexts
-        locked = run_scorers_many([s for s in chosen if s.locked], contexts)
+        locked = run_scorers_many([s for s in chosen if s.locked], contexts, ahead.spent)
         outcomes = [{s.name: (late if s.locked else early)[s.name] for s in chosen}
                     for early, late in zip(ahead.outcomes, locked)]
     weights = {s.name: s.weight for s in scorers}

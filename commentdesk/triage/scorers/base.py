@@ -118,8 +118,9 @@ class Scorer:
         batch is being written (:func:`~commentdesk.triage.pipeline.score_batches`
         on PostgreSQL); keep it in ``context.ready[self.name]`` for
         :meth:`score_many`, which must do it itself where nothing is there (it is
-        not called everywhere). An exception here is logged and otherwise
-        ignored. The default does nothing."""
+        not called everywhere). Its time counts against the scorer's budget
+        (``context.deadline`` is set as for :meth:`score_many`). An exception
+        here is logged and otherwise ignored. The default does nothing."""
 
     def score(self, context: Context) -> Result:
         """Score ``context.comment``; override this or :meth:`score_many`. May raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from commentdesk.triage.scorers.base import Context, Result, Scorer
 
@@ -30,13 +31,26 @@ class BrokenScorer(Scorer):
 
 
 class SlowScorer(Scorer):
-    """Moves the pipeline's clock (``CLOCK``, patched in by the test) past its budget."""
+    """Moves the pipeline's clock (``CLOCK``, patched in by the test) past its budget.
+    Option ``before_lock_sleep`` (seconds): a locked scorer whose before_lock sleeps that
+    long, really (the pipeline's clock is not patched), and whose score is then quick."""
 
     name = "slow"
     CLOCK = [0.0]
 
+    def __init__(self, *, before_lock_sleep: float = 0.0, **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.before_lock_sleep = float(before_lock_sleep)
+        self.locked = self.before_lock_sleep > 0
+
+    def before_lock(self, contexts: list[Context]) -> None:
+        time.sleep(self.before_lock_sleep)
+        for context in contexts:
+            context.ready[self.name] = True
+
     def score(self, context: Context) -> Result:
-        SlowScorer.CLOCK[0] += self.budget + 1.0
+        if not context.ready.get(self.name):
+            SlowScorer.CLOCK[0] += self.budget + 1.0
         return Result(score=0.9, reasons=["slow but sure"])
 
 

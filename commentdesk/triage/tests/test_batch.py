@@ -544,6 +544,23 @@ def test_overlapped_batches_count_no_same_address_comment_erased_before_the_lock
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_locked_scorers_time_before_the_lock_counts_against_its_budget(scorers: Any, make_comment: Any) -> None:
+    """Work moved into before_lock is not free of the budget: over it, the scorer is
+    skipped where batches overlap as it would be where they do not."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("batches overlap on PostgreSQL only")
+    scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.2}},
+            {"NAME": TEST + "SlowScorer", "OPTIONS": {"budget": 0.01, "before_lock_sleep": 0.2}})
+    comments = [make_comment(f"comment number {i}") for i in range(4)]
+    assert pipeline.score_batches(comments, batch=2) == {"scored": 4, "not_scored": 0}
+    for score in Score.objects.all():
+        assert score.scores == {"fixed": 0.2, "slow": None}
+        assert score.skipped["slow"].startswith("over its time budget (0.1")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_overlapped_batches_settle_the_last_batch_when_the_comments_fail(scorers: Any, make_comment: Any,
                                                                          monkeypatch: Any) -> None:
     """The comments' iterator raising (a database error reading the next ones) while a
