@@ -212,6 +212,8 @@ def _write(model: type[models.Model], fields: list[str], rows: list[tuple[Any, .
                  where="".join(f" AND {quote(meta.db_table)}.{quote(meta.get_field(name).column)} = %s"
                                for name in where or {}))
     arrays = [one if one is not None else _prepared(connection, f, column) for f, column, one in zip(columns, values, whole)]
+    if any(value is None for value in (where or {}).values()):
+        raise ValueError("update_many: a where value cannot be None (SQL's = NULL matches no row)")
     conditions = [meta.get_field(name).get_db_prep_save(value, connection) for name, value in (where or {}).items()]
     if connection.vendor == "postgresql":
         sql = array_sql.format(**names)
@@ -245,7 +247,8 @@ def update_many(model: type[models.Model], fields: list[str], rows: list[tuple[A
     """``UPDATE`` each row ``(value of each of fields…, pk)``: ``rows`` give the new
     values and, last, the primary key of the row to change. ``where`` ({field
     name: value}): only rows that hold those values as stored are changed
-    (e.g. ``{"language": ""}``: a language not yet set)."""
+    (e.g. ``{"language": ""}``: a language not yet set); a foreign key's value
+    is the id. Raises ``ValueError`` for a None value (``= NULL`` is never true)."""
     _write(model, [*fields, model._meta.pk.name], rows,
            "UPDATE {table} SET {from_arrays} FROM unnest({arrays}) AS v({aliases}) WHERE {table}.{pk} = v.{last}"
            "{where}",

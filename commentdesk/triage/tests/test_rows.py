@@ -132,6 +132,9 @@ def test_update_many_sets_fields(site: Site) -> None:
     rows.update_many(WordList, ["terms"], [("en only", words.pk), ("en only", korean.pk)], where={"language": "en"})
     assert dict(WordList.objects.filter(pk__in=[words.pk, korean.pk]).values_list("pk", "terms")) == {
         words.pk: "en only", korean.pk: "k"}
+    with pytest.raises(ValueError, match="cannot be None"):  # = NULL would match nothing, silently
+        rows.update_many(WordList, ["terms"], [("x", words.pk)], where={"language": None})
+    assert WordList.objects.get(pk=words.pk).terms == "en only"
 
 
 def test_any_lookup_matches_in(site: Site) -> None:
