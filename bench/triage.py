@@ -24,7 +24,11 @@ that data, then reports:
   delta from ``/proc/self/statm``) and the Python allocations (tracemalloc);
   and the per-process word table filled with every distinct word of the data
   (tracemalloc; at most ``classifier.WORDS_KEPT`` words per n-gram recipe);
-- the baseline: one ``Comment`` primary-key lookup, so ratios compare machines.
+- the baselines: one ``Comment`` primary-key lookup, so ratios compare machines;
+  and a fixed loop of pure Python timed just before each batch run
+  (:func:`python_baseline_ms`), since a shared machine's speed drifts within
+  minutes: the batch rate times that loop's time compares runs made at
+  different moments.
 """
 
 from __future__ import annotations
@@ -81,6 +85,20 @@ def loaded_rss_mb(blob: bytes) -> float:
         out = subprocess.run([sys.executable, "-c", LOAD_SCRIPT, fh.name, str(Path(__file__).resolve().parents[1])],
                              capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def python_baseline_ms() -> float:
+    """CPU milliseconds of a fixed piece of pure Python (3,000,000 multiply-adds),
+    the best of three: how fast this machine runs Python at the moment. A shared
+    machine's speed drifts (the same loop took 0.27 s and 0.47 s within an hour
+    here); rates divided by it compare runs made at different moments."""
+    best = float("inf")
+    for _ in range(3):
+        c0, total = time.process_time(), 0
+        for i in range(3_000_000):
+            total += i * i
+        best = min(best, time.process_time() - c0)
+    return best * 1000
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -201,7 +219,11 @@ def main() -> None:
     # Several disjoint sets (2, then 5, 6, …), each a fresh worker's batch run: the
     # median rate is reported, and every rate, since a shared machine's speed drifts
     # from minute to minute.
-    rates = [rate(make(k), batch=True) for k in [2, *range(5, 4 + args.repeat)]]
+    rates, speeds = [], []
+    for k in [2, *range(5, 4 + args.repeat)]:
+        comments = make(k)
+        speeds.append(python_baseline_ms())  # just before the run
+        rates.append(rate(comments, batch=True))
     scored = args.comments * len(rates)
     batch_rate = statistics.median(r for r, _ in rates)
     batch_cpu_rate = statistics.median(c for _, c in rates)
@@ -265,6 +287,11 @@ def main() -> None:
         "batch_speedup_over_one_by_one": round(batch_rate / single_rate, 1),
         "batch_ms_per_comment_ratio_to_baseline": round(1000 / batch_rate / baseline, 1),
         "baseline_pk_lookup_ms": round(baseline, 3),
+        # The machine's Python speed just before each batch run, and each run's rate in
+        # comments per baseline loop (rate × baseline ms / 1000): comparable across moments.
+        "python_baseline_ms_per_run": [round(b) for b in speeds],
+        "all_scorers_batch_comments_per_baseline_loop": round(statistics.median(
+            r * b / 1000 for (r, _), b in zip(rates, speeds)), 1),
         "classifier_blob_mb": round(len(bytes(row.blob)) / 1e6, 2),
         "classifier_loaded_rss_mb": round(model_rss_mb, 1),
         "classifier_loaded_traced_mb": round(model_traced_mb, 1),
