@@ -79,6 +79,29 @@ def comparable(score: Score) -> dict[str, Any]:
             "details": details, "skipped": score.skipped, "model_version": score.model_version}
 
 
+def fail_to_store(monkeypatch: Any, poison: Comment) -> None:
+    """Make every batch holding ``poison`` fail as a whole, as a Score that cannot
+    be stored does (``DatabaseError``); the others are scored as usual."""
+    from django.db import DatabaseError
+
+    original = pipeline._score_comments
+
+    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
+        if poison in batch:
+            raise DatabaseError("value too long")
+        return original(batch, stage, *more)
+
+    monkeypatch.setattr(pipeline, "_score_comments", score)
+
+
+def overlap_only() -> None:
+    """Skip the test where batches do not overlap (anything but PostgreSQL)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("batches overlap on PostgreSQL only")
+
+
 def test_a_batch_scores_as_one_at_a_time(site: Any, other_site: Any, shared_model: ClassifierModel) -> None:
     """The same comments on two sites with the same settings: one by one on one site,
     one shuffled batch on the other, give equal Scores (campaigns, bursts, classifier,
@@ -104,10 +127,8 @@ def test_overlapped_batches_store_what_one_at_a_time_does(site: Any, other_site:
     same-address counts worked out before the lock, while the previous batch is
     written): the same Scores as one comment at a time, campaigns and bursts
     across batches included."""
-    from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("batches overlap on PostgreSQL only")
+    overlap_only()
     one_by_one = [pipeline.score_comment(c) for c in furnish(site)]
     comments = furnish(other_site)
     assert pipeline.score_batches(comments, batch=4) == {"scored": len(comments), "not_scored": 0}
@@ -384,19 +405,11 @@ def test_housekeeping_gives_up_on_a_comment_that_always_fails(scorers: Any, make
     queues the comment (it was tried, with a traceback, at every run for good);
     scoring it by hand still works and starts the count again."""
     from django.core.cache import cache
-    from django.db import DatabaseError
 
     scorers({"NAME": TEST + "FixedScorer"})
     old = timezone.now() - timedelta(minutes=20)
     poison = make_comment("always fails", created_at=old)
-    original = pipeline._score_comments
-
-    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
-        if poison in batch:
-            raise DatabaseError("value too long")
-        return original(batch, stage, *more)
-
-    monkeypatch.setattr(pipeline, "_score_comments", score)
+    fail_to_store(monkeypatch, poison)
     pipeline.mark_not_scored(poison.pk, "scoring failed (DatabaseError)")
     queued = []
     for _ in range(Score.MAX_FAILURES + 1):
@@ -419,18 +432,11 @@ def test_a_batch_that_fails_is_scored_one_by_one(site: Any, scorers: Any, make_c
                                                   monkeypatch: Any) -> None:
     """One comment whose Score cannot be stored fails its whole batch: the others are
     then scored one by one, and only that one is recorded "not scored"."""
-    from django.db import DatabaseError
 
     scorers({"NAME": TEST + "FixedScorer"})
     comments = [make_comment(f"comment {i}") for i in range(5)]
-    poison, original = comments[3], pipeline._score_comments
-
-    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
-        if poison in batch:
-            raise DatabaseError("value too long")
-        return original(batch, stage, *more)
-
-    monkeypatch.setattr(pipeline, "_score_comments", score)
+    poison = comments[3]
+    fail_to_store(monkeypatch, poison)
     assert pipeline.score_batches(comments, batch=3) == {"scored": 4, "not_scored": 1}
     states = dict(Score.objects.values_list("comment_id", "state"))
     assert states == {**{c.pk: "scored" for c in comments if c != poison}, poison.pk: "not_scored"}
@@ -446,14 +452,11 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
     gets nothing of its old text; a batch that cannot be stored is scored one by one."""
     import threading
 
-    from django.db import DatabaseError, connection
-
     from commentdesk.moderation.decisions import edit
     from commentdesk.triage import campaigns
     from commentdesk.triage.scorers import campaigns as campaign_scorer
 
-    if connection.vendor != "postgresql":
-        pytest.skip("batches overlap on PostgreSQL only")
+    overlap_only()
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.2}},
             {"NAME": TEST + "ThreadScorer", "OPTIONS": {"name": "early"}},
             {"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer"},
@@ -463,18 +466,13 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
     comments = [make_comment(CAMPAIGN.format(n=2026 + i), created_at=start + timedelta(minutes=i))
                 for i in range(7)]
     edited, poison = comments[4], comments[6]
-    ahead, original = pipeline.score_ahead, pipeline._score_comments
+    ahead = pipeline.score_ahead
 
     def score_ahead(batch: list[Comment], stage: str) -> Any:
         found = ahead(batch, stage)
         if edited in batch:  # an edit commits after the unlocked scorers read the text
             edit(Comment.objects.select_related("site").get(pk=edited.pk), "Rewritten by the desk.", moderator, "other")
         return found
-
-    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
-        if poison in batch:
-            raise DatabaseError("value too long")
-        return original(batch, stage, *more)
 
     # Where the campaign scorer's MinHash fingerprints are worked out: its before_lock,
     # or record_many when it was handed none.
@@ -485,7 +483,7 @@ def test_overlapped_batches_score_as_one_at_a_time(scorers: Any, make_comment: A
             return _real(texts)
         monkeypatch.setattr(module, "fingerprints", fingerprints)
     monkeypatch.setattr(pipeline, "score_ahead", score_ahead)
-    monkeypatch.setattr(pipeline, "_score_comments", score)
+    fail_to_store(monkeypatch, poison)
     assert pipeline.score_batches(comments, batch=3) == {"scored": 6, "not_scored": 1}
     assert printed.count(("before_lock", "MainThread")) == 3
     assert not [p for p in printed if p[1] != "MainThread"]  # never again in the writer
@@ -514,13 +512,11 @@ def test_overlapped_batches_count_no_same_address_comment_erased_before_the_lock
     """A commenter erased after the unlocked scorers ran, before the batch's lock: their
     comments from the same address are not counted as a burst (the count is read under
     the lock; read before it, it was kept with its reason until the next scoring)."""
-    from django.db import connection
 
     from commentdesk.comments.tests.factories import CommenterFactory
     from commentdesk.privacy.rights import erase
 
-    if connection.vendor != "postgresql":
-        pytest.skip("batches overlap on PostgreSQL only")
+    overlap_only()
     scorers({"NAME": "commentdesk.triage.scorers.campaigns.CampaignScorer"})
     thread, start = ThreadFactory(site=site), timezone.now() - timedelta(minutes=8)
     gone = CommenterFactory(site=site)
@@ -547,10 +543,8 @@ def test_overlapped_batches_count_no_same_address_comment_erased_before_the_lock
 def test_a_locked_scorers_time_before_the_lock_counts_against_its_budget(scorers: Any, make_comment: Any) -> None:
     """Work moved into before_lock is not free of the budget: over it, the scorer is
     skipped where batches overlap as it would be where they do not."""
-    from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("batches overlap on PostgreSQL only")
+    overlap_only()
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.2}},
             {"NAME": TEST + "SlowScorer", "OPTIONS": {"budget": 0.01, "before_lock_sleep": 0.2}})
     comments = [make_comment(f"comment number {i}") for i in range(4)]
@@ -566,18 +560,11 @@ def test_overlapped_batches_settle_the_last_batch_when_the_comments_fail(scorers
     """The comments' iterator raising (a database error reading the next ones) while a
     failed batch is in flight: that batch is still scored one by one, and the error
     goes on (before, the batch's failure was never looked at: no Score, no log)."""
-    from django.db import DatabaseError, connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("batches overlap on PostgreSQL only")
+    overlap_only()
     scorers({"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.2}})
     comments = [make_comment(f"comment number {i}") for i in range(6)]
-    poison, original = comments[1], pipeline._score_comments
-
-    def score(batch: list[Comment], stage: str, *more: Any) -> Any:
-        if poison in batch:
-            raise DatabaseError("value too long")
-        return original(batch, stage, *more)
+    poison = comments[1]
 
     def loaded() -> Any:
         yield from comments[:4]
@@ -585,7 +572,7 @@ def test_overlapped_batches_settle_the_last_batch_when_the_comments_fail(scorers
 
     from django.db import OperationalError
 
-    monkeypatch.setattr(pipeline, "_score_comments", score)
+    fail_to_store(monkeypatch, poison)
     with pytest.raises(OperationalError):
         pipeline.score_batches(loaded(), batch=3)
     states = dict(Score.objects.values_list("comment_id", "state"))
