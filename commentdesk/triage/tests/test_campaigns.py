@@ -146,6 +146,29 @@ def test_a_burst_alone_stays_moderate(site: Any, scorers: Any) -> None:
     assert score.scores["campaign"] == 0.5 and score.reasons == ["31 comments from one address in 10 min"]
 
 
+def test_same_address_counts_of_a_batch(site: Any, other_site: Any) -> None:
+    """burst_many over a batch of several addresses counts, for each comment, the
+    site's other comments from its address in the window before it (ends included):
+    not later ones, not older ones, not another site's, nothing without an address."""
+    from commentdesk.triage.campaigns import burst_many
+
+    now = timezone.now()
+
+    def at(minutes_ago: float, ip_hash: str, where: Any = site) -> Any:
+        return CommentFactory(thread=ThreadFactory(site=where), body="x", ip_hash=ip_hash,
+                              created_at=now - timedelta(minutes=minutes_ago))
+
+    a_old, a1, a2, a3 = at(11, "a"), at(9, "a"), at(4, "a"), at(0, "a")
+    b1, b2 = at(3, "b"), at(1, "b")
+    at(2, "b", other_site)
+    at(2, "c")
+    edge = at(10, "c")  # exactly ten minutes before c_now: counted
+    c_now, blank = at(0, "c"), at(0, "")
+    batch = [a3, a1, b2, b1, c_now, blank, a_old, edge]
+    assert burst_many(batch, timedelta(minutes=10)) == [2, 1, 1, 0, 2, 0, 0, 0]
+    assert burst_many([a2], timedelta(minutes=10)) == [2]  # a_old and a1; a3 came later
+
+
 def test_similarity_of_signatures() -> None:
     """Equal texts are 1.0 alike, unrelated ones far below the threshold; short texts have no signature."""
     a, b = signature(TEXT.format(n=1)), signature("Completely unrelated words about gardening and tomatoes.")
