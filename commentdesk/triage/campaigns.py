@@ -153,10 +153,13 @@ def record(comment: Comment, window: timedelta) -> Found:
 
 
 def record_many(comments: list[Comment], window: timedelta,
-                prints: list[tuple[np.ndarray, list[int]] | None] | None = None) -> list[Found]:
+                prints: list[tuple[np.ndarray, list[int]] | None] | None = None,
+                changed: dict[int, str] | None = None) -> list[Found]:
     """:func:`record` for many comments at once: one :class:`Found` per comment, in order.
     ``prints``: the comments' :func:`fingerprints` of their bodies as loaded,
-    when worked out already (else they are here).
+    when worked out already (else they are here). ``changed``: the comments'
+    :func:`~.rows.changed_since` when the caller read it under their lock, in
+    this transaction (else it is read here).
 
     Fingerprints and bands of the batch are stored first (``bulk_create``), then
     the candidates of every comment are read with one band query per site (and
@@ -178,7 +181,9 @@ def record_many(comments: list[Comment], window: timedelta,
     if not items:
         return found
     with transaction.atomic():
-        if changed := changed_since([c for _, c, _, _ in items]):
+        if changed is None:
+            changed = changed_since([c for _, c, _, _ in items])
+        if changed:
             # Loaded before an edit or an erasure: the old text must not be fingerprinted
             # (the edit removed its fingerprint, and its own scoring makes the new one).
             items = [item for item in items if item[1].pk not in changed]
@@ -310,7 +315,9 @@ def recount(campaigns: dict[int, datetime | None]) -> None:
     if not campaigns:
         return
     ids = sorted(campaigns)
-    with transaction.atomic():
+    # Without a savepoint inside the caller's transaction (two round trips fewer for
+    # every scoring batch that touches a campaign): a failure fails the caller's work.
+    with transaction.atomic(savepoint=False):
         stored: dict[int, datetime] = {}
         for chunk in chunks(Campaign, ids):
             stored.update(Campaign.objects.select_for_update().filter(pk__any=chunk).order_by("pk")

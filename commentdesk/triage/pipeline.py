@@ -342,23 +342,25 @@ def score_ahead(comments: list[Comment], stage: str) -> Ahead:
 
 def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = None) -> list[Score]:
     connection = connections[router.db_for_write(Comment)]
+    changed: dict[int, str] | None = None
     if stage != "request" and connection.vendor == "postgresql" and connection.in_atomic_block and comments:
         # (Not in the reader's request: a new comment's own first scoring, kept short.)
         # The batch's comments are held until its fingerprints and Scores are committed
         # (FOR NO KEY UPDATE: other tables' keys to them stay free). An edit or an
         # erasure meanwhile waits, then finds and removes what was derived from the old
-        # text; one committed before is seen by changed_since below. Without it, an
+        # text; one committed before is seen here, in the same query. Without it, an
         # erased text's MinHash outlived the erasure, and a rewritten comment kept the
         # old text's fingerprint and campaign. (SQLite: one writer at a time.)
-        list(Comment.objects.select_for_update(no_key=True).filter(pk__any=[c.pk for c in comments])
-             .order_by("pk").values_list("pk"))
+        changed = changed_since(comments, lock=True)
     scorers, chosen = get_scorers(), _chosen(stage)
+    contexts = _contexts(comments, stage) if ahead is None else ahead.contexts
+    if changed is not None:
+        for context in contexts:  # for the locked scorers (campaigns.record_many)
+            context.changed = changed.get(context.comment.pk, "")
     if ahead is None:
-        contexts = _contexts(comments, stage)
         outcomes = run_scorers_many(chosen, contexts)
     else:
         # The locked scorers now; every outcome in the scorers' list order.
-        contexts = ahead.contexts
         locked = run_scorers_many([s for s in chosen if s.locked], contexts, ahead.spent)
         outcomes = [{s.name: (late if s.locked else early)[s.name] for s in chosen}
                     for early, late in zip(ahead.outcomes, locked)]
@@ -383,8 +385,9 @@ def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = N
             # An edit (the author's or a moderator's) while the batch was scored started
             # that Score afresh and queued its own task: what the old text gave is not
             # merged into it. An erasure removed the comment and its Score: what the
-            # erased text gave is not stored again.
-            changed = changed_since(comments)
+            # erased text gave is not stored again. (Read under the lock above on PostgreSQL.)
+            if changed is None:
+                changed = changed_since(comments)
             stale = {pk for pk, why in changed.items() if why == "removed" or pk in scores}
             old, new = set(scores) - stale, []
             for context, outcome in zip(contexts, outcomes):

@@ -261,19 +261,23 @@ def digest(text: str) -> str:
     return hashlib.md5((text or "").encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
 
 
-def changed_since(comments: list[Any]) -> dict[int, str]:
+def changed_since(comments: list[Any], lock: bool = False) -> dict[int, str]:
     """Which of ``comments`` (loaded Comment instances) changed in the database
     since they were loaded: ``{id: "removed"}`` for one removed or deleted
     meanwhile (an erasure), ``{id: "edited"}`` for one whose stored text is no
     longer the loaded one (the author's or a moderator's edit). Compares
     :func:`digest` with the database's ``MD5()`` of the body, so no text travels
-    back (one query per chunk)."""
+    back (one query per chunk). With ``lock`` (inside a transaction) the same
+    query also locks the rows, ``FOR NO KEY UPDATE`` in id order (other tables'
+    keys to them stay free), until the transaction ends: what it found stays
+    true until then."""
     from commentdesk.comments.models import Comment
 
     loaded = {c.pk: digest(c.body) for c in comments}
     changed = dict.fromkeys(loaded, "removed")  # until found
+    rows = Comment.objects.select_for_update(no_key=True).order_by("pk") if lock else Comment.objects
     for chunk in chunks(Comment, list(loaded)):
-        for pk, text, status in Comment.objects.filter(pk__any=chunk).values_list("pk", MD5("body"), "status"):
+        for pk, text, status in rows.filter(pk__any=chunk).values_list("pk", MD5("body"), "status"):
             if status != Comment.Status.REMOVED:
                 if text == loaded[pk]:
                     del changed[pk]

@@ -55,7 +55,10 @@ class Context:
     by language; ``deadline``: ``time.monotonic()`` value after which a long
     scorer should stop early (cooperative: Python cannot interrupt it);
     ``ready``: what a locked scorer's :meth:`Scorer.before_lock` worked out,
-    by scorer name.
+    by scorer name; ``changed``: for the locked scorers, when the pipeline
+    read it under the comment's lock, whether the comment changed since it was
+    loaded (``"edited"``, ``"removed"``, ``""`` not; see
+    :func:`~commentdesk.triage.rows.changed_since`), else None (not read).
     """
 
     comment: Comment
@@ -63,6 +66,7 @@ class Context:
     language: str = ""
     deadline: float = float("inf")
     ready: dict[str, Any] = field(default_factory=dict)
+    changed: str | None = None
 
     def out_of_time(self) -> bool:
         """True once the running scorer's budget is spent."""

@@ -54,7 +54,9 @@ class CampaignScorer(Scorer):
         plus ``same_address``."""
         comments = [c.comment for c in contexts]
         prints = [c.ready[self.name] for c in contexts] if all(self.name in c.ready for c in contexts) else None
-        return [self._one(found, k) for found, k in zip(record_many(comments, self.window, prints),
+        changed = (None if any(c.changed is None for c in contexts)
+                   else {c.comment.pk: c.changed for c in contexts if c.changed})
+        return [self._one(found, k) for found, k in zip(record_many(comments, self.window, prints, changed),
                                                          burst_many(comments, self.burst_window))]
 
     def _one(self, found: Found, k: int) -> Result:
