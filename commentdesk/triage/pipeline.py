@@ -258,15 +258,29 @@ def _score_in_transaction(comments: list[Comment], stage: str, ahead: Ahead | No
                 with transaction.atomic(using=connection.alias):
                     relaxed_commit(connection)
                     return _score_comments(comments, stage, ahead)
-            except IntegrityError:
+            except (IntegrityError, OperationalError) as exc:
                 # Another transaction stored a Score for one of these comments between
                 # this one's read of the Scores and its insert (an edit's scoring, a
-                # second task): once more, now reading it. (SQLite's writes take the
-                # database's lock before that read, so they cannot meet.)
-                if attempt == 2:
+                # second task), or PostgreSQL broke a deadlock with another writer by
+                # ending this transaction: once more, now reading what it wrote. (SQLite's
+                # writes take the database's lock before that read, so they cannot meet.)
+                if attempt == 2 or not (isinstance(exc, IntegrityError) or retryable(exc)):
                     raise
-                logger.info("triage: a Score of the batch was stored meanwhile; scoring the batch again")
+                logger.info("triage: the batch met another writer (%s); scoring the batch again",
+                            type(exc.__cause__ or exc).__name__)
     return _score_comments(comments, stage, ahead)
+
+
+# PostgreSQL's SQLSTATEs of a transaction ended to break a deadlock or a serialization
+# conflict: the same work succeeds when run again ("Deadlocks", PostgreSQL manual 13.3.4).
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` (a Django database error) ended the transaction only because
+    it met another one (a deadlock, a serialization failure): run it again, it is
+    not the data's fault nor a lost server."""
+    return getattr(exc.__cause__, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def relaxed_commit(connection: Any) -> None:
@@ -372,6 +386,10 @@ def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = N
     stale: set[int] = set()
     with transaction.atomic(savepoint=False):
         if stage == "request":
+            # The language first: the comment's row is locked before the Score's, in the
+            # order a batch (which locks its comments first) takes them; the other way
+            # round an edit's scoring and a rescore deadlocked.
+            languages = _store_languages(contexts, stale)
             # The first stage starts the Score afresh (after an author's edit, what the
             # background scorers said of the old text goes; they run again): one
             # INSERT … ON CONFLICT UPDATE, no read first.
@@ -402,15 +420,28 @@ def _score_comments(comments: list[Comment], stage: str, ahead: Ahead | None = N
             _store_new(new)
             update_many(Score, UPDATED, [(*(getattr(scores[pk], f) for f in UPDATED), scores[pk].pk)
                                          for pk in ids if pk in old])
-        languages: dict[int, str] = {}
-        for context in contexts:
-            if context.language and not context.comment.language and context.comment.pk not in stale:
-                languages[context.comment.pk] = context.comment.language = context.language
-        # One statement for every language (one per language was a round trip for each
-        # of the 20-odd languages of a batch where a site allows any).
-        update_many(Comment, ["language"], [(language, pk) for pk, language in languages.items()],
-                    where={"language": ""})
+        if stage != "request":
+            languages = _store_languages(contexts, stale)
+    # Only now on the loaded comments: a transaction run again (a deadlock) writes them again.
+    for context in contexts:
+        if context.comment.pk in languages:
+            context.comment.language = languages[context.comment.pk]
     return [scores[c.pk] for c in comments]
+
+
+def _store_languages(contexts: list[Context], stale: set[int]) -> dict[int, str]:
+    """Write each detected language to its comment where the comment has none
+    (as loaded and as stored), except the comments of ``stale`` (ids), in one
+    statement (one per language was a round trip for each of the 20-odd
+    languages of a batch where a site allows any). Returns {comment id: language}
+    of those written."""
+    languages: dict[int, str] = {}
+    for context in contexts:
+        if context.language and not context.comment.language and context.comment.pk not in stale:
+            languages[context.comment.pk] = context.language
+    update_many(Comment, ["language"], [(language, pk) for pk, language in languages.items()],
+                where={"language": ""})
+    return languages
 
 
 def _store_new(scores: list[Score]) -> None:
@@ -487,8 +518,9 @@ def score_batches(comments: Iterable[Comment], stage: str = "all", batch: int = 
         if len(comments) > 1:
             logger.error("triage failed on a batch of %d comments", len(comments),
                          exc_info=(type(failure), failure, failure.__traceback__))
-        # A lost connection or a server gone fails each comment alike: not tried alone.
-        alike = isinstance(failure, (OperationalError, InterfaceError))
+        # A lost connection or a server gone fails each comment alike: not tried alone
+        # (a deadlock met twice is no such thing: each is tried alone).
+        alike = isinstance(failure, (OperationalError, InterfaceError)) and not retryable(failure)
         for comment in comments:
             why: Exception | None = failure
             if len(comments) > 1 and not alike:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from commentdesk.comments.models import Comment
 
@@ -32,12 +32,21 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
 
     step = "scoring failed"
     try:
-        with transaction.atomic():
-            pipeline.relaxed_commit(transaction.get_connection())
-            score = pipeline.score_comment(comment, "request")
-            if score.state == score.State.PARTIAL:
-                step = "background queue unavailable"
-                tasks.score_in_background.enqueue(comment.pk)
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    pipeline.relaxed_commit(transaction.get_connection())
+                    score = pipeline.score_comment(comment, "request")
+                    if score.state == score.State.PARTIAL:
+                        step = "background queue unavailable"
+                        tasks.score_in_background.enqueue(comment.pk)
+                break
+            except OperationalError as exc:
+                # PostgreSQL ended the transaction to break a deadlock with another
+                # writer (a batch scoring this comment): once more.
+                if attempt == 2 or not pipeline.retryable(exc):
+                    raise
+                step = "scoring failed"
     except Exception as exc:
         # Both undone (no savepoint: two round trips fewer per submission); the
         # Score says why.

@@ -357,6 +357,115 @@ def test_an_edit_during_a_batch_waits_for_it_and_its_own_scoring_follows(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_submissions_scoring_during_a_batch_waits_for_it_without_a_deadlock(
+    scorers: Any, make_comment: Any, monkeypatch: Any
+) -> None:
+    """A batch holds its comments (PostgreSQL) when one of them is scored again in
+    another connection (an edit's scoring, as a submission's). That scoring takes the
+    comment's row before its Score's, as the batch does, so it waits and then both
+    finish. The other way round the two took the rows in opposite orders: PostgreSQL
+    broke the deadlock by failing one, and a rescore lost a batch of 500 or the edit
+    ended "not scored"."""
+    import threading
+
+    from django.db import connection
+
+    from commentdesk.triage import signals
+    from commentdesk.triage.tests.conftest import LANGUAGE
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time")
+    scorers(LANGUAGE, {"NAME": TEST + "FixedScorer", "OPTIONS": {"name": "later", "value": 0.5,
+                                                                  "stage": "background"}})
+    comments = [make_comment(f"This is a perfectly ordinary English comment, number {i}.") for i in range(4)]
+    target = comments[1]
+    pipeline.score_comment(target, "request")  # its Score exists, as after a submission
+    Comment.objects.filter(pk=target.pk).update(language="")  # as an edit leaves it
+    original, threads, failures = pipeline.run_scorers_many, [], []
+
+    def other() -> None:
+        try:
+            signals.on_comment_submitted(sender=Comment, comment=Comment.objects.select_related("site").get(
+                pk=target.pk))
+        except Exception as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def run_scorers_many(chosen: Any, contexts: Any, spent: Any = None) -> Any:
+        if not threads:  # the batch holds its comments now
+            threads.append(threading.Thread(target=other))
+            threads[0].start()
+            threads[0].join(0.5)
+            assert threads[0].is_alive()  # waiting for the batch's lock on the comment
+        return original(chosen, contexts, spent)
+
+    monkeypatch.setattr(pipeline, "run_scorers_many", run_scorers_many)
+    deadlocks: list[BaseException] = []  # transactions PostgreSQL ended to break a deadlock
+    retryable = pipeline.retryable
+    monkeypatch.setattr(pipeline, "retryable", lambda exc: deadlocks.append(exc) or retryable(exc))
+    batch = list(Comment.objects.select_related("site").filter(pk__in=[c.pk for c in comments]).order_by("pk"))
+    scores = pipeline.score_comments(batch, "background")
+    threads[0].join(30)
+    assert not threads[0].is_alive() and failures == [] and deadlocks == []
+    assert [s.state for s in scores] == ["scored"] * 4
+    # The submission's scoring came after the batch: its own first stage, its background queued.
+    assert Score.objects.get(comment=target).state == "partial"
+    assert not Score.objects.filter(state="not_scored").exists()
+    assert Comment.objects.get(pk=target.pk).language == "en"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_ended_by_a_deadlock_is_scored_again(scorers: Any, make_comment: Any, monkeypatch: Any) -> None:
+    """PostgreSQL ends one transaction of a deadlock (SQLSTATE 40P01): a batch, and a
+    submission's scoring, so ended run once more and store everything, languages
+    included (the first attempt's language was rolled back with it)."""
+    from django.db import OperationalError, connection
+
+    from commentdesk.triage import signals
+    from commentdesk.triage.tests.conftest import LANGUAGE
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def deadlock() -> OperationalError:
+        error = OperationalError("deadlock detected")
+        error.__cause__ = Deadlock()
+        return error
+
+    scorers(LANGUAGE, {"NAME": TEST + "FixedScorer", "OPTIONS": {"value": 0.5, "stage": "background"}})
+    first, second = (make_comment(f"An ordinary English comment about the budget, number {i}.") for i in range(2))
+    # A submission: the Score's upsert, after the language is written, is ended once.
+    original_bulk_create, calls = Score.objects.bulk_create, []
+
+    def bulk_create(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise deadlock()
+        return original_bulk_create(*args, **kwargs)
+
+    monkeypatch.setattr(Score.objects, "bulk_create", bulk_create)
+    signals.on_comment_submitted(sender=Comment, comment=first)
+    assert len(calls) == 2 and Score.objects.get(comment=first).state == "partial"
+    assert Comment.objects.get(pk=first.pk).language == "en" and first.language == "en"
+    if connection.vendor != "postgresql":
+        return  # a batch runs again on PostgreSQL only (SQLite's single writer cannot deadlock)
+    original_store_new, stored = pipeline._store_new, []
+
+    def store_new(scores: list[Score]) -> None:
+        stored.append(len(scores))
+        if len(stored) == 1:
+            raise deadlock()
+        original_store_new(scores)
+
+    monkeypatch.setattr(pipeline, "_store_new", store_new)
+    second = Comment.objects.select_related("site").get(pk=second.pk)
+    assert pipeline.score_batches([second]) == {"scored": 1, "not_scored": 0}
+    assert stored == [1, 1] and Score.objects.get(comment=second).state == "scored"
+    assert Comment.objects.get(pk=second.pk).language == "en"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_housekeeping_queues_what_triage_left_unfinished(scorers: Any, make_comment: Any) -> None:
     """A Score left partial (a lost task, a crash; of a decided comment too, whose Score
     an undo puts back in the queue), a Score recorded "not scored" (a database error, the
