@@ -2,7 +2,8 @@
 and bursts of comments from one IP hash.
 
 Near-duplicates use MinHash (Broder 1997, "On the resemblance and containment
-of documents") over character 5-gram shingles of the normalised text, with 64
+of documents") over character 5-gram shingles of the normalised text without
+its spaces (:func:`normalise`), with 64
 permutations from datasketch, and locality-sensitive hashing in 8 bands of 8
 rows — the split datasketch's ``MinHashLSH`` chooses for a Jaccard threshold of
 0.7 with 64 permutations. The bands are stored in the database
@@ -29,7 +30,9 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from commentdesk.comments.models import Comment
+from commentdesk.lib.text import CharTable
 from commentdesk.triage.rows import CHUNK, chunks, changed_since, insert_many, update_many
+from commentdesk.triage.wordmatch import CONFUSABLES, ZERO_WIDTH
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +49,31 @@ MAX_CANDIDATES = 200
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+def _look_alike(ch: str) -> str:
+    return "" if ch in ZERO_WIDTH else ch.translate(CONFUSABLES)
+
+
+# Each character: "" when it draws nothing, its Latin letter when it looks like one, else itself.
+_LOOK_ALIKES = CharTable(_look_alike)
+
+
 def normalise(text: str) -> str:
-    """NFKC, case-folded, every run of non-word characters one space.
+    """NFKC, case-folded, every run of non-word characters one space; characters
+    that draw nothing dropped and Latin look-alikes (Cyrillic, Greek, small
+    capitals) made the Latin letter, as the word lists do
+    (:data:`~.wordmatch.ZERO_WIDTH`, :data:`~.wordmatch.CONFUSABLES`), so that
+    a copy with a zero-width space between its letters or a few Cyrillic letters
+    is still a copy.
 
     >>> normalise("BUY   now!!! at ＳＨＯＰ")
     'buy now at shop'
+    >>> normalise("b\u200buy nоw") == normalise("buy now")  # a zero-width space, a Cyrillic о
+    True
     """
-    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text[:20_000]).casefold()).strip()
+    text = unicodedata.normalize("NFKC", text[:20_000]).casefold()
+    if not text.isascii():
+        text = text.translate(_LOOK_ALIKES)
+    return _NON_WORD.sub(" ", text).strip()
 
 
 def signature(text: str) -> np.ndarray | None:
@@ -73,16 +94,19 @@ def signatures(texts: list[str]) -> list[np.ndarray | None]:
     absolute error of the Jaccard estimate 0.040 with either hash (p95 0.108
     and 0.104), as expected of 64 permutations. Signatures stored before the
     change to CRC-32 match new ones no more: near-duplicates across that
-    upgrade are missed within one window. An ASCII text's shingles are cut
-    from its bytes (the same bytes, without encoding each shingle)."""
+    upgrade are missed within one window (so are those across the change to
+    shingles without spaces and look-alikes made Latin). An ASCII text's
+    shingles are cut from its bytes (the same bytes, without encoding each shingle)."""
     from datasketch import MinHash  # here: with its LSH and SciPy, half a second to import
 
     permutations, scheme = _permutations()
     minhash = MinHash(num_perm=NUM_PERM, seed=1, permutations=permutations, scheme=scheme, hashfunc=zlib.crc32)
     out: list[np.ndarray | None] = []
     for text in texts:
-        norm = normalise(text)
-        if len(norm.replace(" ", "")) < MIN_CHARS:
+        # Without the spaces: a copy with spaces inserted between letters, or words run
+        # together with a blank-looking letter (a Hangul filler), is still a copy.
+        norm = normalise(text).replace(" ", "")
+        if len(norm) < MIN_CHARS:
             out.append(None)
             continue
         if norm.isascii():

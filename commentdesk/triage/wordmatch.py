@@ -35,9 +35,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from commentdesk.lib.text import CharTable
+from commentdesk.lib.text import INVISIBLE, CharTable
 
-ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u034f\u180e\u2061\u2062\u2063\u2064")
+# Characters that draw nothing (lib.text's: zero-width, joiners, soft hyphen, the Hangul
+# fillers, which are letters to Unicode and look like a blank, the braille blank) and the
+# invisible mathematical operators: dropped, as if not written.
+ZERO_WIDTH = INVISIBLE | frozenset("\u2061\u2062\u2063\u2064")
 
 # Cyrillic and Greek lower-case letters drawn like a Latin one (confusables.txt, MA class subset).
 CONFUSABLES = str.maketrans({
@@ -46,6 +49,10 @@ CONFUSABLES = str.maketrans({
     "ɡ": "g", "ӏ": "l", "һ": "h", "ս": "u", "օ": "o",
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
     "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
+    # Read as the Latin letter too: dotless i and the Latin small capitals.
+    "ı": "i", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
+    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t",
+    "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
 })
 
 # Upper bound of a text searched (characters); bodies are at most 20,000.

@@ -38,6 +38,20 @@ def test_near_duplicates_across_threads_form_one_campaign(site: Any, scorers: An
     assert scores[-1].details["campaign"]["campaign_id"] == campaign.pk
 
 
+def test_copies_disguised_with_invisible_or_look_alike_characters_join_the_campaign(
+        site: Any, scorers: Any) -> None:
+    """A copy with a zero-width space between its letters, soft hyphens, Hangul fillers
+    between its words, or Cyrillic and small-capital look-alikes is still a copy."""
+    scorers(CAMPAIGN)
+    text = TEXT.format(n=2030)
+    disguised = ["\u200b".join(text), text.replace("e", "e\u00ad"), text.replace(" ", "\u3164"),
+                 text.replace("o", "о").replace("a", "а").replace("p", "р"), text.replace("the", "ᴛʜᴇ")]
+    comments = [post(site, body, minutes_ago=10 - i) for i, body in enumerate([text, *disguised])]
+    scores = [pipeline.score_comment(c) for c in comments]
+    assert [s.details["campaign"]["near_duplicates"] for s in scores] == [0, 1, 2, 3, 4, 5]
+    assert Campaign.objects.get().size == 6
+
+
 def test_a_reason_counts_one_thread_and_one_commenter_in_the_singular(site: Any, scorers: Any) -> None:
     """Two near-duplicates by one commenter under one article (a new user's trial)."""
     scorers(CAMPAIGN)
@@ -183,7 +197,8 @@ def test_similarity_of_signatures() -> None:
 def test_signatures_of_a_batch_are_datasketchs_minhash_of_each_text() -> None:
     """One MinHash cleared between texts, and ASCII shingles cut from bytes, give
     what a fresh datasketch MinHash (64 permutations, seed 1, CRC-32) of each
-    text's UTF-8 5-gram shingles gives: English, Korean, mixed, emoji, short."""
+    text's UTF-8 5-gram shingles (normalised, without spaces) gives: English,
+    Korean, mixed, emoji, short."""
     import zlib
 
     from datasketch import MinHash
@@ -194,8 +209,8 @@ def test_signatures_of_a_batch_are_datasketchs_minhash_of_each_text() -> None:
              "Mixed 한국어 and English, with an emoji 😀 and ＦＵＬＬＷＩＤＴＨ letters", TEXT.format(n=4)]
 
     def fresh(text: str) -> list[int] | None:
-        norm = normalise(text)
-        if len(norm.replace(" ", "")) < 25:
+        norm = normalise(text).replace(" ", "")
+        if len(norm) < 25:
             return None
         minhash = MinHash(num_perm=64, seed=1, hashfunc=zlib.crc32)
         minhash.update_batch({norm[i:i + 5].encode("utf-8") for i in range(len(norm) - 4)})

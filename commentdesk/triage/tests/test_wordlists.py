@@ -42,6 +42,12 @@ def found(text: str) -> list[tuple[str, str]]:
         ("spamm and more", [("spam", "spamm")]),  # widened to the word boundary
         ("twa twat", [("twat", "twat")]),  # after a refused candidate overlapping it ("twa twat" → "twatwat")
         ("petit tit", [("tit", "tit")]),
+        ("씨\u3164발 기사", [("씨발", "씨\u3164발")]),  # a Hangul filler, a letter to Unicode that draws nothing
+        ("sp\uffa0am", [("spam", "sp\uffa0am")]),  # the half-width filler
+        ("a tıt", [("tit", "tıt")]),  # dotless i
+        ("sp\u2800am", [("spam", "sp\u2800am")]),  # the braille blank
+        ("ꜱᴘᴀᴍ", [("spam", "ꜱᴘᴀᴍ")]),  # small capitals
+        ("ſpam", [("spam", "ſpam")]),  # long s (NFKC)
     ],
 )
 def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[str, str]]) -> None:
