@@ -21,7 +21,8 @@ A term without Hangul, kana or Han characters must also begin and end on a
 word boundary of the original text, so "ass" is not found in "class"
 (the Scunthorpe problem); Korean and Chinese/Japanese terms match inside words,
 since particles and endings attach to them — but a match across white space
-may not begin or end with one letter cut from a longer word ("서울시 발표").
+may not begin or end with one letter cut from a longer word ("서울시 발표"),
+nor end on a syllable's first consonant ("병 시내" is no 병신).
 
 Spans are Python string indices (code points) into the original text:
 ``text[start:end]`` is what a moderator should see highlighted.
@@ -265,8 +266,24 @@ def _narrowest(pattern: Pattern, letters: str, origin: Origin, text: str, start:
                 if len(pieces) > 1 and ((before and _letter_count(pieces[0]) < 2)
                                         or (after and _letter_count(pieces[-1]) < 2)):
                     continue
+            if _splits_a_syllable(origin, s, e, len(letters)) and len(text[first:last].split()) > 1:
+                # Across white space, a term may not end on the first consonant of a syllable
+                # (nor begin on the last): "이 병 시내에서" (a bottle, downtown) is not 병신.
+                # Without a space it may ("병시나", 병신아 spelt as it sounds).
+                continue
             return first, last
     return None
+
+
+def _splits_a_syllable(origin: Origin, start: int, end: int, length: int) -> bool:
+    """Whether the skeleton span ``start:end`` takes only the first letter of the
+    character it ends in (a Hangul syllable's initial consonant, its vowel left out)
+    or only the last letter of the character it begins in (a final consonant)."""
+    ends_early = (end < length and origin[end] == origin[end - 1]
+                  and (end - 1 == start or origin[end - 2] != origin[end - 1]))
+    begins_late = (start > 0 and origin[start - 1] == origin[start]
+                   and (start + 1 == end or origin[start + 1] != origin[start]))
+    return ends_early or begins_late
 
 
 def _letter_count(piece: str) -> int:

@@ -47,6 +47,7 @@ def found(text: str) -> list[tuple[str, str]]:
         ("a tıt", [("tit", "tıt")]),  # dotless i
         ("sp\u2800am", [("spam", "sp\u2800am")]),  # the braille blank
         ("ꜱᴘᴀᴍ", [("spam", "ꜱᴘᴀᴍ")]),  # small capitals
+        ("병시나 꺼져", [("병신", "병시나")]),  # spelt as it sounds (병신아), within one word
         ("ſpam", [("spam", "ſpam")]),  # long s (NFKC)
     ],
 )
@@ -56,11 +57,12 @@ def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[st
 
 
 @pytest.mark.parametrize("text", ["a classic class act", "as usual", "bass sound", "this hit me", "scampi", "병원 신관",
-                                  "서울시 발표에 따르면", "시 발표에 따르면", "오후 3시 발표 예정"])
+                                  "서울시 발표에 따르면", "시 발표에 따르면", "오후 3시 발표 예정",
+                                  "이 병 시내에서 샀어요", "맥주 한 병 시나요?", "수박 씨 발라 먹어"])
 def test_innocent_words_are_not_matched(text: str) -> None:
     """Latin terms need word boundaries (no Scunthorpe problem); repeated letters must be there; a
     Korean term across a space does not take one syllable from the next word ("서울시 발표": the city's
-    announcement, not 시발)."""
+    announcement, not 시발), nor end on the first consonant of a syllable ("병 시내": a bottle, downtown)."""
     assert found(text) == []
 
 
