@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections import defaultdict
 from datetime import datetime
 
+from commentdesk.lib.text import CharTable
 from commentdesk.triage import sitecache
 from commentdesk.triage.models import WordList
 from commentdesk.triage.scorers.base import Context, Result, Scorer
@@ -13,14 +15,38 @@ from commentdesk.triage.wordmatch import Pattern, compile_term, find_terms, skel
 
 
 @functools.lru_cache(maxsize=256)
-def _patterns(list_id: int, updated_at: datetime, terms: str) -> list[Pattern]:
-    """Compiled terms of one list version (keyed by its id and change time)."""
-    compiled = (compile_term(t) for t in WordList(terms=terms).term_list())
-    return [p for p in compiled if p is not None]
+def _patterns(list_id: int, updated_at: datetime, terms: str) -> tuple[list[Pattern], frozenset[str]]:
+    """Compiled terms of one list version (keyed by its id and change time), and
+    the scripts they are written in (:func:`scripts_of`)."""
+    compiled = [p for p in (compile_term(t) for t in WordList(terms=terms).term_list()) if p is not None]
+    return compiled, scripts_of(" ".join(p.term for p in compiled))
 
 
-# {language: [(kind, patterns)]} of one site, banned lists before suspect ones.
-SiteLists = dict[str, list[tuple[str, list[Pattern]]]]
+# One character per script (its Unicode name's first word: HANGUL, CYRILLIC, CJK, ARABIC…).
+_SCRIPT_CODES: dict[str, str] = {}
+
+
+def _script_code(ch: str) -> str:
+    """The code of the script of letter ``ch`` (after NFKC: a full-width letter is
+    its letter's), "" for Latin and for anything not a letter."""
+    ch = unicodedata.normalize("NFKC", ch)[:1]
+    if not ch.isalpha():
+        return ""
+    script = unicodedata.name(ch, "LATIN").split(" ", 1)[0]
+    return "" if script == "LATIN" else _SCRIPT_CODES.setdefault(script, chr(0xE000 + len(_SCRIPT_CODES)))
+
+
+_SCRIPTS = CharTable(_script_code)
+
+
+def scripts_of(text: str) -> frozenset[str]:
+    """The scripts other than Latin that ``text``'s letters are written in, as opaque
+    codes (compare them with each other only)."""
+    return frozenset(text.translate(_SCRIPTS))
+
+
+# {language: [(kind, patterns, scripts)]} of one site, banned lists before suspect ones.
+SiteLists = dict[str, list[tuple[str, list[Pattern], frozenset[str]]]]
 
 
 def site_lists(site_ids: list[int]) -> dict[int, SiteLists]:
@@ -32,7 +58,7 @@ def site_lists(site_ids: list[int]) -> dict[int, SiteLists]:
         out: dict[int, SiteLists] = {i: defaultdict(list) for i in missing}
         rows = WordList.objects.filter(site_id__in=missing).order_by("kind", "pk")  # banned before suspect
         for w in rows:
-            out[w.site_id][w.language].append((w.kind, _patterns(w.pk, w.updated_at, w.terms)))
+            out[w.site_id][w.language].append((w.kind, *_patterns(w.pk, w.updated_at, w.terms)))
         return {i: dict(lists) for i, lists in out.items()}
 
     return sitecache.get_many("words", site_ids, load)
@@ -45,7 +71,9 @@ class WordListScorer(Scorer):
     Score: ``banned_score`` (option, default 0.95) when a banned term matches,
     else ``suspect_score`` (default 0.3) when a suspect term does, else 0.
     The lists searched are those of the comment's language and the
-    every-language ones; all of the site's when no language was detected.
+    every-language ones; all of the site's when no language was detected; and
+    any list whose terms are written in a script other than Latin that the text
+    uses (a Korean insult inside an English comment, a Russian one in Korean).
     Reasons: ``banned term: <term> ("<as written>")``. Details: ``{"matches":
     [{"term", "kind", "start", "end"}]}`` — code point offsets into the body, for
     highlighting. Lists are read once per process and batch, not per comment.
@@ -65,13 +93,16 @@ class WordListScorer(Scorer):
     def _one(self, context: Context, lists: SiteLists) -> Result:
         # An undetected language (a fallback of "") could be any of the site's:
         # every list then, else a banned term of a mixed-language text went unseen.
-        wanted = (sorted({"", context.language, context.language.split("-")[0]}) if context.language
-                  else sorted(lists))
-        chosen = sorted((entry for lang in wanted for entry in lists.get(lang, [])), key=lambda e: e[0])
+        wanted = {"", context.language, context.language.split("-")[0]} if context.language else set(lists)
+        entries = [entry for lang in sorted(wanted) for entry in lists.get(lang, [])]
+        others = [entry for lang in sorted(set(lists) - wanted) for entry in lists[lang] if entry[2]]
+        if others and (written := scripts_of(context.text)):
+            entries += [entry for entry in others if entry[2] & written]
+        chosen = sorted(entries, key=lambda e: e[0])
         matches, reasons, kinds = [], [], set()
         if chosen:
             letters = skeleton(context.text)
-            for kind, patterns in chosen:
+            for kind, patterns, _scripts in chosen:
                 for m in find_terms(context.text, patterns, letters):
                     kinds.add(kind)
                     matches.append({"term": m.term, "kind": kind, "start": m.start, "end": m.end})

@@ -118,6 +118,29 @@ def test_lists_follow_the_comments_language(site: Any, other_site: Any, scorers:
 
 
 @pytest.mark.django_db
+def test_a_list_in_another_script_applies_where_the_text_uses_that_script(
+        site: Any, scorers: Any, make_comment: Any) -> None:
+    """A Korean insult inside an English comment, a Russian one inside a Korean comment:
+    a list written in a script other than Latin is searched wherever the text uses that
+    script, whatever language was detected; Latin-script lists still follow the language."""
+    site.languages = ["ko", "en", "ru", "es"]
+    site.save()
+    WordList.objects.create(site=site, language="ko", kind="banned", terms="병신")
+    WordList.objects.create(site=site, language="ru", kind="suspect", terms="дурак*")
+    WordList.objects.create(site=site, language="es", kind="banned", terms="tonto")
+    scorers(LANGUAGE, WORDS)
+    english = pipeline.score_comment(make_comment(
+        "You are such a 병신 honestly, everyone here thinks so too, tonto"))
+    assert english.details["language"]["language"] == "en"
+    assert (english.scores["words"], english.reasons) == (0.95, ['banned term: 병신 ("병신")'])
+    korean = pipeline.score_comment(make_comment("이 기사 쓴 기자는 정말 дураки 같아요 오늘도"))
+    assert korean.details["language"]["language"] == "ko"
+    assert korean.reasons == ['suspect term: дурак* ("дурак")']
+    plain = pipeline.score_comment(make_comment("What a thoughtful article about the city budget, thank you"))
+    assert plain.scores["words"] == 0.0
+
+
+@pytest.mark.django_db
 def test_every_list_applies_when_no_language_was_detected(site: Any, scorers: Any, make_comment: Any) -> None:
     """A text whose language is not detected (a fallback of "") may be in any of the
     site's languages: a Korean banned term in a mix of scripts is found."""
