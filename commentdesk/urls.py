@@ -12,3 +12,6 @@ urlpatterns = [
     path("notifications/", include("commentdesk.notifications.urls")),
     path("", include("commentdesk.embed.urls")),
 ]
+
+# A form over the request size limit (a desk page's word lists) is told so, not a bare 400.
+handler400 = "commentdesk.lib.http.bad_request"

@@ -71,6 +71,25 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page (``handler400``), except for a form over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (``RequestDataTooBig``, e.g. the desk's word
+    lists, whose fields allow more than one request carries): 413 and a page
+    saying that nothing was saved and what to do."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.utils.html import escape
+    from django.utils.translation import gettext as _
+    from django.views.defaults import bad_request as django_bad_request
+
+    if not isinstance(exception, RequestDataTooBig):
+        return django_bad_request(request, exception)
+    message = _("The form sent is over %(limit)d KiB, more than one page may send, so nothing was saved. "
+                "Go back and send less at once: shorten the lists, or save a few of them at a time.") % {
+        "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024}
+    return HttpResponse(f"<!doctype html><title>{escape(_('Too much at once'))}</title>"
+                        f"<h1>{escape(_('Too much at once'))}</h1><p>{escape(message)}</p>", status=413)
+
+
 def too_large() -> CommentdeskError:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
     return CommentdeskError(413, "too_large", f"The request body is over {limit} KiB.")

@@ -5,6 +5,7 @@ moderators without the admin role get 403."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from typing import Any
 
 import lxml.html
@@ -178,3 +179,21 @@ def test_an_edit_into_another_desks_language_tells_the_moderator_where_it_went(
     assert ("The new text reads as English (en): the comment moved to that language's desk" in said) is bool(
         desk_languages)
     assert "Edited; the earlier text is kept as a revision." in said
+
+
+def test_lists_over_the_request_limit_are_refused_with_a_page_that_says_so(
+    korean: Any, admin_desk: Client
+) -> None:
+    """Word lists whose form is over the request size limit (fields allow 50,000
+    characters; a page sends at most 64 KiB): 413 and a page saying nothing was saved,
+    not Django's bare "Bad Request (400)"; the stored lists stay as they were."""
+    WordList.objects.create(site=korean, language="ko", kind="banned", terms="사기")
+    data = form_data(admin_desk, URL)
+    data["banned__ko"] = "\n".join(f"욕설단어욕설단어{i:05d}" for i in range(1000))  # 14,000 characters
+    # As a browser sends a form: URL-encoded, nine bytes for each Hangul syllable (over 64 KiB here).
+    answer = admin_desk.post(URL, urlencode(data, doseq=True), content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 413
+    page = answer.content.decode()
+    assert "nothing was saved" in page and "64 KiB" in page
+    assert WordList.objects.get(site=korean, language="ko", kind="banned").terms == "사기"
+    assert not AuditLogEntry.objects.exists()
