@@ -12,6 +12,7 @@ an ordinary bulk decision of ``moderation.decide``, logged and undoable)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib import messages
@@ -48,36 +49,70 @@ def list_key(language: str, kind: str) -> str:
     return f"{kind} terms ({language or 'every language'})"
 
 
+class ChangedMeanwhile(Exception):
+    """The settings changed after the page being saved was made (another admin saved)."""
+
+
+def settings_version(lists: dict[tuple[str, str], str], policy: dict[str, Any]) -> str:
+    """A digest (hex) of a site's stored word lists (``{(language, kind): terms}``)
+    and triage policy values: the page carries the one it was made from (field
+    ``seen``), and a save made from an older one is refused."""
+    data = settings_json({"lists": {f"{language}|{kind}": terms for (language, kind), terms in lists.items()
+                                    if terms}, "policy": policy})
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
+
+
+def stored_lists(site: Site) -> dict[tuple[str, str], str]:
+    """{(language, kind): terms} of the site's stored word lists."""
+    return {(language, kind): terms for language, kind, terms
+            in WordList.objects.filter(site=site).values_list("language", "kind", "terms")}
+
+
 @desk_view
 def triage_settings(request: HttpRequest, site: Site) -> HttpResponse:
     """GET: the forms; POST: validate both forms, save both or neither (400 with
-    the problems marked), write one audit-log entry naming what changed."""
+    the problems marked), write one audit-log entry naming what changed. A page
+    made before another admin saved (its ``seen`` version is not the stored
+    one) saves nothing: 409, the page again with this admin's input and a note,
+    made from the stored version (so that saving it again is a choice)."""
     if not is_site_admin(request.user, site):
         raise PermissionDenied("Only the site's admins may change its triage settings.")
     policy = TriagePolicy.for_site(site.pk)
     before = policy_values(policy)
+    conflict = False
     if request.method == "POST":
         words = WordListsForm(site, request.POST)
         form = TriagePolicyForm(site, request.POST, instance=policy)
         if words.is_valid() and form.is_valid():
-            changed = save(request, site, words, form, before)
-            messages.success(request, f"Triage settings saved ({', '.join(changed)})." if changed
-                             else "No changes to save.")
-            return redirect("desk:triage", site=site.slug)
-        status = 400
+            try:
+                changed = save(request, site, words, form, before, request.POST.get("seen", ""))
+            except ChangedMeanwhile:
+                conflict = True
+            else:
+                messages.success(request, f"Triage settings saved ({', '.join(changed)})." if changed
+                                 else "No changes to save.")
+                return redirect("desk:triage", site=site.slug)
+        status = 409 if conflict else 400
     else:
         words = WordListsForm(site)
         form = TriagePolicyForm(site, instance=policy)
         status = 200
-    return page(request, site, "triage/settings.html", {"words": words, "form": form}, status=status)
+    return page(request, site, "triage/settings.html", {
+        "words": words, "form": form, "conflict": conflict,
+        "seen": settings_version(stored_lists(site), before)}, status=status)
 
 
 def save(request: HttpRequest, site: Site, words: WordListsForm, form: TriagePolicyForm,
-         before_policy: dict[str, Any]) -> list[str]:
+         before_policy: dict[str, Any], seen: str = "") -> list[str]:
     """Store the valid forms in one transaction; returns what changed, as the
-    log names it ("banned terms (en)", "blocked domains")."""
+    log names it ("banned terms (en)", "blocked domains"). ``seen``: the
+    version the page was made from (:func:`settings_version`); raises
+    :class:`ChangedMeanwhile`, saving nothing, when the stored one differs
+    (none given: no check)."""
     with transaction.atomic():
         current = {(w.language, w.kind): w for w in WordList.objects.select_for_update().filter(site=site)}
+        if seen and seen != settings_version({key: w.terms for key, w in current.items()}, before_policy):
+            raise ChangedMeanwhile
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for (language, kind), terms in words.lists().items():

@@ -16,9 +16,10 @@ from commentdesk.sites.models import Site
 pytestmark = pytest.mark.django_db
 
 
-def form_data(client: Client, url: str = "/desk/demo/settings/") -> dict[str, Any]:
-    """What the settings form at ``url`` sends back unchanged."""
-    page = lxml.html.fromstring(client.get(url).content.decode())
+def form_data(client: Client, url: str = "/desk/demo/settings/", content: bytes | None = None) -> dict[str, Any]:
+    """What the settings form at ``url`` sends back unchanged (of the page ``content``
+    when given: one already answered, e.g. after a refused save)."""
+    page = lxml.html.fromstring((content if content is not None else client.get(url).content).decode())
     form = page.xpath("//form[contains(@class, 'settings-form')]")[0]
     data: dict[str, Any] = {}
     for field in form.xpath(".//input[@name] | .//textarea[@name] | .//select[@name]"):

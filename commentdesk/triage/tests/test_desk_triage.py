@@ -197,3 +197,25 @@ def test_lists_over_the_request_limit_are_refused_with_a_page_that_says_so(
     assert "nothing was saved" in page and "64 KiB" in page
     assert WordList.objects.get(site=korean, language="ko", kind="banned").terms == "사기"
     assert not AuditLogEntry.objects.exists()
+
+
+def test_a_page_made_before_another_admins_save_saves_nothing(korean: Any, admin_desk: Client) -> None:
+    """Admin A opens the page, admin B saves a list, A saves the page opened before:
+    409, nothing of A's saved and B's list kept (it was emptied silently before); the
+    page shows A's input again, made from B's version, so saving it again is A's choice."""
+    a_page = form_data(admin_desk, URL)
+    b_page = form_data(admin_desk, URL)
+    b_page["suspect__ko"] = "도박\n대출"
+    assert admin_desk.post(URL, b_page).status_code == 302
+    a_page["banned__en"] = "scam"
+    answer = admin_desk.post(URL, a_page)
+    assert answer.status_code == 409
+    assert "another admin changed these settings" in answer.content.decode()
+    assert WordList.objects.get(site=korean, language="ko", kind="suspect").terms == "도박\n대출"
+    assert not WordList.objects.filter(site=korean, language="en", kind="banned").exists()
+    assert AuditLogEntry.objects.count() == 1  # B's save only
+    again = form_data(admin_desk, URL, answer.content)
+    assert again["banned__en"].strip() == "scam" and again["suspect__ko"].strip() == ""  # A's input, as sent
+    assert admin_desk.post(URL, again).status_code == 302  # A chose to keep theirs
+    assert WordList.objects.get(site=korean, language="en", kind="banned").terms == "scam"
+
