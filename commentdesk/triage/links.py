@@ -91,12 +91,32 @@ def domain_of(link: str) -> str:
     except ValueError:
         pass
     host = host.removeprefix("www.")
-    try:
-        # IDNA first: it maps full-width digits and dots to ASCII, as browsers do, before the IPv4 reading.
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
+    if not host.isascii():
+        host = to_ascii(host)
     return ipv4(host) or host
+
+
+def to_ascii(host: str) -> str:
+    """A host name in the ASCII form browsers look up: UTS #46 mapping and IDNA 2008
+    without transitional processing, as the WHATWG URL standard asks ("straße.de"
+    is ``xn--strae-oqa.de``, not IDNA 2003's "strasse.de"), with the ``idna``
+    package; a name IDNA 2008 refuses (emoji: "💩.la") by IDNA 2003 (Python's
+    codec), which browsers still resolve; ``host`` itself when neither can.
+    Either maps full-width digits and dots to ASCII, before the IPv4 reading.
+
+    >>> to_ascii("straße.de"), to_ascii("пример.рф"), to_ascii("１２７．０．０．１")
+    ('xn--strae-oqa.de', 'xn--e1afmkfd.xn--p1ai', '127.0.0.1')
+    """
+    import idna
+
+    try:
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        pass
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 _DIGITS = {16: re.compile(r"[0-9a-fA-F]*"), 8: re.compile(r"[0-7]*"), 10: re.compile(r"[0-9]+")}
@@ -130,11 +150,18 @@ def ipv4(host: str) -> str | None:
 
 
 def readable(domain: str) -> str:
-    """An IDNA-encoded domain as people write it, for reasons.
+    """An IDNA-encoded domain as people write it, for reasons (IDNA 2008, else 2003:
+    the encodings :func:`to_ascii` makes); the domain itself when neither decodes it.
 
-    >>> readable("xn--e1afmkfd.xn--p1ai"), readable("example.com")
-    ('пример.рф', 'example.com')
+    >>> readable("xn--e1afmkfd.xn--p1ai"), readable("example.com"), readable("xn--strae-oqa.de")
+    ('пример.рф', 'example.com', 'straße.de')
     """
+    import idna
+
+    try:
+        return idna.decode(domain)
+    except (idna.IDNAError, UnicodeError):
+        pass
     try:
         return domain.encode("ascii").decode("idna")
     except UnicodeError:

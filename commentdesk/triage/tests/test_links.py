@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from commentdesk.triage import pipeline
-from commentdesk.triage.links import find_links
+from commentdesk.triage.links import find_links, readable, to_ascii
 from commentdesk.triage.models import TriagePolicy
 
 LINKS = {"NAME": "commentdesk.triage.scorers.links.LinkScorer"}
@@ -90,6 +90,24 @@ def test_a_blocked_domain_is_seen_as_browsers_see_it(site: Any, scorers: Any, ma
     scorers(LINKS)
     score = pipeline.score_comment(make_comment(f"win at {link} now"))
     assert score.reasons == [f"blocked domain: {'casino.example' if 'casino' in link.lower() else '1.2.3.4'}"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("blocked", "link"), [("xn--strae-oqa.de", "http://straße.de/x"),
+                                               ("straße.de", "https://STRASSE.de.example.straße.de/"),
+                                               ("💩.la", "http://💩.la/"), ("пример.рф", "http://ПРИМЕР.рф")])
+def test_an_international_domain_is_the_one_browsers_open(site: Any, scorers: Any, make_comment: Any,
+                                                          blocked: str, link: str) -> None:
+    """Host names are encoded as browsers look them up (IDNA 2008, UTS #46, not
+    transitional): a blocked "straße.de" is xn--strae-oqa.de, which IDNA 2003 read as
+    "strasse.de", another domain; names IDNA 2008 refuses (emoji) still match."""
+    TriagePolicy.objects.create(site=site, blocked_domains=blocked)
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment(f"win at {link} now"))
+    assert score.scores["links"] == 0.95 and score.reasons[0] == f"blocked domain: {readable(to_ascii(blocked))}"
+    assert "xn--" not in score.reasons[0]
+    other = pipeline.score_comment(make_comment("win at http://strasse.de/ now"))
+    assert other.scores["links"] != 0.95
 
 
 @pytest.mark.django_db
