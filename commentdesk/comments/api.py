@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from commentdesk.comments.models import Comment, IdempotencyRecord
 from commentdesk.comments.submission import Draft, author_edit, clean_body, clean_key, submit
 from commentdesk.lib import ratelimit
-from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound
+from commentdesk.lib.errors import CommentdeskError, Invalid, NotFound, unknown_site
 from commentdesk.lib.http import etag_matches
 from commentdesk.lib.iphash import request_ip_hash
 from commentdesk.publishing import snapshots
@@ -132,7 +132,7 @@ def get_site(slug: str) -> Site:
     """The site ``slug``; raises 404 ``unknown_site``."""
     site = Site.objects.filter(slug=slug).first()
     if site is None:
-        raise NotFound("unknown_site", f"There is no site {slug!r}.")
+        raise unknown_site(slug)
     return site
 
 

@@ -54,6 +54,26 @@ class NotFound(CommentdeskError):
         super().__init__(404, code, message)
 
 
+# Characters of a caller's value an error message quotes (a slug of 3,000 characters
+# came back whole).
+QUOTED = 60
+
+
+def quoted(value: str) -> str:
+    """``value`` as an error message quotes it: ``repr``, at most ``QUOTED``
+    characters of it (then "…").
+
+    >>> quoted("demo"), len(quoted("x" * 100)), quoted("x" * 100)[-3:]
+    ("'demo'", 63, "x'…")
+    """
+    return repr(value[:QUOTED]) + ("…" if len(value) > QUOTED else "")
+
+
+def unknown_site(slug: str) -> NotFound:
+    """404 ``unknown_site`` naming ``slug`` (:func:`quoted`)."""
+    return NotFound("unknown_site", f"There is no site {quoted(slug)}.")
+
+
 class Forbidden(CommentdeskError):
     """403 with a specific code (``thread_closed``, ``commenter_banned``…)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from commentdesk.lib.errors import CommentdeskError, NotFound
+from commentdesk.lib.errors import CommentdeskError, unknown_site
 from commentdesk.moderation.models import Membership
 from commentdesk.sites.models import Site
 
@@ -75,6 +75,6 @@ def site_for_moderator(user: User, slug: str) -> Site:
     """
     site = Site.objects.filter(slug=slug).first()
     if site is None:
-        raise NotFound("unknown_site", f"There is no site {slug!r}.")
+        raise unknown_site(slug)
     require_moderator(user, site)
     return site

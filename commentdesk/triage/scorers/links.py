@@ -43,6 +43,17 @@ def link_policies(site_ids: list[int]) -> dict[int, LinkPolicy]:
     return sitecache.get_many("links", site_ids, load)
 
 
+# Characters of a domain a reason names (a 5,000-character host came back whole).
+NAMED = 80
+
+
+def _named(domain: str) -> str:
+    """``domain`` as a reason names it: readable (:func:`~.links.readable`), at most
+    ``NAMED`` characters (then "…")."""
+    text = readable(domain)
+    return text if len(text) <= NAMED else text[:NAMED - 1] + "…"
+
+
 class LinkScorer(Scorer):
     """Score: ``blocked_score`` (0.95) for a link to a blocked domain, else
     ``hold_score`` (0.6) for more links than the site's ``max_links``, else
@@ -80,12 +91,12 @@ class LinkScorer(Scorer):
         blocked = sorted({b for d in named if (b := in_domains(d, policy.blocked))})
         shorteners = sorted({s for d in named if (s := in_domains(d, policy.shorteners))})
         hold = len(links) > policy.max_links
-        reasons = [f"blocked domain: {readable(b)}" for b in blocked]
+        reasons = [f"blocked domain: {_named(b)}" for b in blocked]
         if hold:
             reasons.append(f"{len(links)} links (the site holds more than {policy.max_links} for review)")
-        reasons += [f"URL shortener: {readable(s)}" for s in shorteners]
+        reasons += [f"URL shortener: {_named(s)}" for s in shorteners]
         if links and not reasons:  # the small score a link gives has its reason too
-            shown = ", ".join(readable(d) for d in domains[:3]) + (", …" if len(domains) > 3 else "")
+            shown = ", ".join(_named(d) for d in domains[:3]) + (", …" if len(domains) > 3 else "")
             reasons.append(f"{len(links)} link{'s' if len(links) > 1 else ''}" + (f": {shown}" if shown else ""))
         value = (self.blocked_score if blocked else self.hold_score if hold
                  else self.shortener_score if shorteners else min(0.1 * len(links), 0.3))

@@ -111,6 +111,15 @@ def test_an_international_domain_is_the_one_browsers_open(site: Any, scorers: An
 
 
 @pytest.mark.django_db
+def test_a_huge_host_is_named_in_part(site: Any, scorers: Any, make_comment: Any) -> None:
+    """A 5,000-character host name is named in its reason by its first 79 characters and "…"."""
+    scorers(LINKS)
+    score = pipeline.score_comment(make_comment(f"see http://{'a' * 5000}.example/ now"))
+    assert score.reasons == [f"1 link: {'a' * 79}…"]
+    assert score.details["links"]["domains"] == [f"{'a' * 5000}.example"]  # the details keep it whole
+
+
+@pytest.mark.django_db
 def test_url_shorteners_are_suspect_by_default(site: Any, scorers: Any, make_comment: Any) -> None:
     """Without a policy row the default shortener list applies."""
     scorers(LINKS)

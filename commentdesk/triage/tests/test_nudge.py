@@ -141,8 +141,11 @@ def test_bad_bodies(nudging: Any, reader_client: Client, payload: dict[str, Any]
 
 def test_unknown_site_huge_request_and_rate_limit(nudging: Any, reader_client: Client, settings: Any,
                                                  still_clock: None) -> None:
-    """404 unknown_site; 413 over 64 KiB; 429 with Retry-After past three times the submission limit."""
+    """404 unknown_site (a long slug quoted in part); 413 over 64 KiB; 429 with Retry-After past
+    three times the submission limit."""
     assert ask(reader_client, "hello", slug="nowhere").json()["error"]["code"] == "unknown_site"
+    long = ask(reader_client, "hello", slug="s" * 3000).json()["error"]
+    assert long["code"] == "unknown_site" and long["message"] == f"There is no site {'s' * 60!r}…."
     assert ask(reader_client, "y" * 70_000).status_code == 413
     settings.COMMENTS_RATE_LIMIT = 1
     answers = [ask(reader_client, "hello").status_code for _ in range(4)]
