@@ -97,6 +97,11 @@ LANGUAGE_SAMPLE = 200
 MAX_CHARS = 5000
 # predict_explained vectorises at most about this many characters at once.
 TEXT_SLICE = 200_000
+# Explanations look first at this many of a text's strongest columns; a text
+# whose top n-grams lie further is looked at whole. Measured on the shared data
+# (bench/triage.py's texts, seed model): the 99th percentile of columns needed
+# is 24 (median 6).
+EXPLAIN_COLUMNS = 24
 
 _REPEATS = re.compile(r"(.)\1{2,}")
 _LINKS = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
@@ -539,31 +544,27 @@ LEARN_SLICE = 1_000_000
 
 
 class _WordTable:
-    """The words of one n-gram recipe: each word's hashed row (its columns,
-    ascending, and their counts) and the column of each of its n-grams in order
-    (for explanations), in flat arrays that grow by doubling.
+    """The words of one n-gram recipe: the column of each of a word's n-grams,
+    in order, in one flat array that grows by a quarter, with each word's
+    start and length in it.
 
-    A word costs its dictionary entry (about 120 bytes), 8 bytes per column of
-    its row and 4 per n-gram; the arrays grow by a quarter. The table holds
-    at most ``WORDS_KEPT`` words and ``GRAMS_KEPT`` n-grams, except while one
-    batch's own words need more. Measured with
-    ``tracemalloc`` on the 85,886 distinct words of the shared data: 102 MB
-    for both recipes of the seed model (27 MB for the NFKC 1–5-grams, 54 MB for
-    the longer jamo 2–6-grams, 21 MB of dictionaries); a list of n-gram strings
-    and three arrays per word, as before, took 575 MB.
+    A word costs its dictionary entry (about 120 bytes) and 4 bytes per n-gram.
+    The table holds at most ``WORDS_KEPT`` words and ``GRAMS_KEPT`` n-grams,
+    except while one batch's own words need more. Measured with
+    ``tracemalloc`` on the distinct words of the shared data (bench/triage.py,
+    ``word_table_traced_mb``): 62 MB for both recipes of the seed model. Each
+    word's columns counted (sorted, with their counts) as well took 85 MB and,
+    being made with a sort per batch of new words, a tenth of the classifier's
+    time; a list of n-gram strings and three arrays per word took 575 MB.
     """
 
     def __init__(self, key: tuple[Any, ...]) -> None:
         self.key = key
         self.number: dict[str, int] = {}  # word → its number in the per-word arrays
-        self.row_start = np.zeros(0, dtype=np.int64)
-        self.row_length = np.zeros(0, dtype=np.int32)
         self.gram_start = np.zeros(0, dtype=np.int64)
         self.gram_length = np.zeros(0, dtype=np.int32)
-        self.indices = np.zeros(0, dtype=np.int32)
-        self.counts = np.zeros(0, dtype=np.uint32)
         self.columns = np.zeros(0, dtype=np.int32)
-        self.rows_used = self.grams_used = 0
+        self.grams_used = 0
 
     @staticmethod
     def _append(array: np.ndarray, used: int, values: np.ndarray) -> np.ndarray:
@@ -576,9 +577,7 @@ class _WordTable:
 
     def learn(self, words: Iterable[str]) -> None:
         """Add ``words`` not yet known: all their n-grams found
-        (:func:`_ngram_spans`) and hashed (:func:`_murmur3_32`) together, in
-        arrays, then counted per word and column with one ``np.unique`` over
-        (word, column) pairs."""
+        (:func:`_ngram_spans`) and hashed (:func:`_murmur3_32`) together, in arrays."""
         words = list(dict.fromkeys(words))
         missing = [w for w in words if w not in self.number]
         if not missing:
@@ -598,42 +597,38 @@ class _WordTable:
 
     def _learn(self, missing: list[str]) -> None:
         """:meth:`learn` of words none of which is known yet."""
-        n_features = self.key[3]
         data, char_to_byte = _utf8("".join(f" {w} " for w in missing))
         starts, lengths, gram_length = _ngram_spans(missing, self.key[2])
         first_byte = char_to_byte[starts]
-        columns = _columns(_murmur3_32(data, first_byte, char_to_byte[starts + lengths] - first_byte), n_features)
-        owner = np.repeat(np.arange(len(missing), dtype=np.int64), gram_length)
-        pairs, counts = np.unique(owner * n_features + columns, return_counts=True)
-        row_length = np.bincount(pairs // n_features, minlength=len(missing))
+        columns = _columns(_murmur3_32(data, first_byte, char_to_byte[starts + lengths] - first_byte), self.key[3])
         first = len(self.number)
         for word, number in zip(missing, range(first, first + len(missing))):
             self.number[word] = number
-        self.row_start = self._append(self.row_start, first, self.rows_used + np.cumsum(row_length) - row_length)
-        self.row_length = self._append(self.row_length, first, row_length)
         self.gram_start = self._append(self.gram_start, first, self.grams_used + np.cumsum(gram_length) - gram_length)
         self.gram_length = self._append(self.gram_length, first, gram_length)
-        self.indices = self._append(self.indices, self.rows_used, (pairs % n_features).astype(np.int32))
-        self.counts = self._append(self.counts, self.rows_used, counts.astype(np.uint32))
         self.columns = self._append(self.columns, self.grams_used, columns.astype(np.int32))
-        self.rows_used += len(pairs)
         self.grams_used += len(columns)
 
+    def _positions(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(positions, offsets)``: where the n-grams of the words numbered
+        ``numbers`` are in ``columns``, one word after the other, and where each
+        word's begin there (``len(numbers) + 1`` offsets)."""
+        starts, lengths = self.gram_start[numbers], self.gram_length[numbers].astype(np.int64)
+        offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1]), offsets
+
     def rows(self, texts_words: list[list[str]], dtype: Any) -> Any:
-        """The texts' count matrix (CSR, one row per text, columns summed), each
-        text given as its words; every word must have been learnt."""
+        """The texts' count matrix (CSR, one row per text, each n-gram's column
+        counted once per occurrence, duplicates summed), each text given as its
+        words; every word must have been learnt."""
         import scipy.sparse as sp
 
         numbers = np.fromiter((self.number[w] for words in texts_words for w in words), dtype=np.int64)
-        starts, lengths = self.row_start[numbers], self.row_length[numbers]
-        ends = np.cumsum(lengths)
-        positions = np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1] if len(ends) else 0)
-        words_per_text = np.fromiter(map(len, texts_words), dtype=np.int64, count=len(texts_words))
-        text_of_word = np.repeat(np.arange(len(texts_words)), words_per_text)
-        indptr = np.zeros(len(texts_words) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(text_of_word, weights=lengths, minlength=len(texts_words)).astype(np.int64),
-                  out=indptr[1:])
-        block = sp.csr_matrix((self.counts[positions].astype(dtype), self.indices[positions], indptr),
+        positions, offsets = self._positions(numbers)
+        words_per_text = np.zeros(len(texts_words) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, texts_words), dtype=np.int64, count=len(texts_words)), out=words_per_text[1:])
+        block = sp.csr_matrix((np.ones(len(positions), dtype=dtype), self.columns[positions], offsets[words_per_text]),
                               shape=(len(texts_words), self.key[3]))
         block.sum_duplicates()
         return block
@@ -642,11 +637,8 @@ class _WordTable:
         """``(columns, offsets)``: the column of each n-gram of the learnt ``words``
         (each word's in :func:`_word_ngram` order, one word after the other),
         and where each word's begin (``len(words) + 1`` offsets)."""
-        numbers = np.fromiter((self.number[w] for w in words), dtype=np.int64, count=len(words))
-        starts, lengths = self.gram_start[numbers], self.gram_length[numbers].astype(np.int64)
-        offsets = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        positions = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+        positions, offsets = self._positions(
+            np.fromiter((self.number[w] for w in words), dtype=np.int64, count=len(words)))
         return self.columns[positions], offsets
 
 
@@ -789,10 +781,13 @@ def _strongest(model: Any, texts: list[str], features: Any, rows: list[int], top
     ``top`` are. The arithmetic is done for all the rows at once: every
     contribution (tf-idf value × coefficient) and its order within its row, and
     the column of every n-gram of every text (from the per-process word table,
-    found for all the texts' words together), sorted by (text, column) so that
-    the n-grams on a column are found by bisection. Only the n-grams on a column
-    taken are cut from their word. (Text by text this was more than half of the
-    classifier scorer's time, bench/triage.py.)"""
+    found for all the texts' words together). The n-grams on each text's first
+    ``EXPLAIN_COLUMNS`` columns are sorted by (text, column) so that those on a
+    column are found by bisection; a text that needs more columns (about 1 in
+    100) is searched whole (:func:`_choose` says so). Only the n-grams on a
+    column taken are cut from their word. (Text by text this was more than half
+    of the classifier scorer's time, bench/triage.py; sorting every n-gram of
+    every text, a sixth of it.)"""
     if not rows:
         return []
     vectorizer = model.named_steps["ngrams"].transformer_list[0][1]
@@ -813,7 +808,7 @@ def _strongest(model: Any, texts: list[str], features: Any, rows: list[int], top
     order = np.lexsort((-value_of, owner))  # by row, strongest first (ties: taken together below)
     bounds = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=len(rows)), out=bounds[1:])
-    bounds_list, columns, values = bounds.tolist(), indices[order].tolist(), value_of[order].tolist()
+    columns, values = indices[order], value_of[order]
 
     # Every n-gram of the texts: its column, the text it is of, and gram_at(position) its text.
     key = _recipe(vectorizer)
@@ -829,7 +824,10 @@ def _strongest(model: Any, texts: list[str], features: Any, rows: list[int], top
         unique = [list(dict.fromkeys(words[row] if words is not None else vectorizer.preprocessor(texts[row]).split()))
                   for row in rows]
         all_words = [w for text_words in unique for w in text_words]
-        table = _learn_words(key, all_words)
+        # The first block's words of these texts were learnt when they were counted.
+        table = _words.get(key) if words is not None else None
+        if table is None:
+            table = _learn_words(key, all_words)
         gram_columns, offsets_array = table.gram_columns_of(all_words)
         word_owner = np.repeat(np.arange(len(rows), dtype=np.int64), [len(u) for u in unique])
         gram_owner = np.repeat(word_owner, np.diff(offsets_array))
@@ -839,28 +837,66 @@ def _strongest(model: Any, texts: list[str], features: Any, rows: list[int], top
             word = bisect_right(offsets, position) - 1
             return _word_ngram(all_words[word], key[2], position - offsets[word])
 
-    # The n-grams' positions by (text, column): bisect in the sorted keys.
-    gram_keys = gram_owner * n_features + gram_columns.astype(np.int64)
+    # The n-grams on each text's first EXPLAIN_COLUMNS columns, by (text, column):
+    # the columns marked in one array, the n-grams on a marked column sorted by
+    # key, bisected below (sorting every n-gram of every text took longer).
+    rank = np.arange(len(columns), dtype=np.int64) - np.repeat(bounds[:-1], np.diff(bounds))
+    first_columns = rank < EXPLAIN_COLUMNS
+    marked = np.zeros(n_features, dtype=bool)
+    marked[columns[first_columns]] = True
+    on_marked = np.flatnonzero(marked[gram_columns])
+    gram_keys = gram_owner[on_marked] * n_features + gram_columns[on_marked].astype(np.int64)
     sorter = np.argsort(gram_keys)  # n-grams of one key are gathered into a set: any order
-    by_key, sorter_list = gram_keys[sorter].tolist(), sorter.tolist()
+    by_key, positions_of = gram_keys[sorter].tolist(), on_marked[sorter].tolist()
+    gram_bounds = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(gram_owner, minlength=len(rows)), out=gram_bounds[1:])
+    kept_columns, kept_values = columns[first_columns].tolist(), values[first_columns].tolist()
+    kept_bounds = np.minimum(np.diff(bounds), EXPLAIN_COLUMNS)
+    kept_first = (np.cumsum(kept_bounds) - kept_bounds).tolist()
     out: list[list[str]] = []
     for n in range(len(rows)):
-        chosen: list[str] = []
-        first, stop, base = bounds_list[n], bounds_list[n + 1], n * n_features
-        while first < stop and len(chosen) < top:
-            last = first + 1
-            while last < stop and values[last] == values[first]:
-                last += 1
-            grams = set()
-            for column in columns[first:last]:
-                low = bisect_left(by_key, base + column)
-                for position in sorter_list[low:bisect_right(by_key, base + column, low)]:
-                    grams.add(gram_at(position).strip())
-            for gram in sorted(grams, reverse=True):
-                if len(chosen) >= top:
-                    break
-                if len(gram) > 1 and not any(gram in c for c in chosen):
-                    chosen.append(gram)
-            first = last
+        base, kept = n * n_features, int(kept_bounds[n])
+
+        def marked_positions(column: int, _base: int = base) -> list[int]:
+            low = bisect_left(by_key, _base + column)
+            return positions_of[low:bisect_right(by_key, _base + column, low)]
+
+        start = kept_first[n]
+        chosen, complete = _choose(kept_columns[start:start + kept], kept_values[start:start + kept], top,
+                                   marked_positions, gram_at)
+        if not complete and bounds[n + 1] - bounds[n] > kept:  # rare: past the first columns, scanned
+            g0, g1 = int(gram_bounds[n]), int(gram_bounds[n + 1])
+
+            def scanned_positions(column: int, _g0: int = g0, _g1: int = g1) -> list[int]:
+                return (_g0 + np.flatnonzero(gram_columns[_g0:_g1] == column)).tolist()
+
+            chosen, _ = _choose(columns[bounds[n]:bounds[n + 1]].tolist(), values[bounds[n]:bounds[n + 1]].tolist(),
+                                top, scanned_positions, gram_at)
         out.append(chosen)
     return out
+
+
+def _choose(columns: list[int], values: list[float], top: int, positions: Any, gram_at: Any) -> tuple[list[str], bool]:
+    """One text's explanation (:func:`_strongest`) from its columns that push the
+    score up, strongest first, and their values: the n-grams on them
+    (``positions(column)`` → n-gram positions, ``gram_at(position)`` → its
+    text), taken a value at a time (columns of equal value together; their
+    n-grams in descending order), skipping one-character n-grams and those
+    inside one already chosen, until ``top`` are. Returns ``(chosen,
+    complete)``: complete is False when a value's columns reached the end of
+    ``columns`` (when they are the first of a longer list, they may be cut)."""
+    chosen: list[str] = []
+    first, stop, complete = 0, len(columns), True
+    while first < stop and len(chosen) < top:
+        last = first + 1
+        while last < stop and values[last] == values[first]:
+            last += 1
+        complete = last < stop
+        grams = {gram_at(position).strip() for column in columns[first:last] for position in positions(column)}
+        for gram in sorted(grams, reverse=True):
+            if len(chosen) >= top:
+                break
+            if len(gram) > 1 and not any(gram in c for c in chosen):
+                chosen.append(gram)
+        first = last
+    return chosen, complete

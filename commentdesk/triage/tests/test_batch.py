@@ -818,6 +818,25 @@ def test_explanations_are_the_strongest_ngrams(model: Any) -> None:
     assert found[0]  # a spam text has reasons to show
 
 
+@pytest.mark.parametrize("columns", [1, 2, 3])
+def test_explanations_past_the_first_columns_are_the_same(model: Any, monkeypatch: Any, columns: int) -> None:
+    """A text whose explanation needs more than its first ``EXPLAIN_COLUMNS``
+    columns (one-letter n-grams, ties cut at the limit) is searched whole and
+    explained as with every column looked at first."""
+    whole = [classifier.explain(model, t) for t in TEXTS]
+    monkeypatch.setattr(classifier, "EXPLAIN_COLUMNS", columns)
+    searched: list[int] = []  # how many columns each call looked at
+    choose = classifier._choose
+
+    def spy(cols: list[int], *args: Any) -> tuple[list[str], bool]:
+        searched.append(len(cols))
+        return choose(cols, *args)
+
+    monkeypatch.setattr(classifier, "_choose", spy)
+    assert [classifier.explain(model, t) for t in TEXTS] == whole
+    assert max(searched) > columns  # some text was searched whole
+
+
 def test_vectorised_murmurhash_and_ngram_spans_are_scikit_learns() -> None:
     """The array MurmurHash3 gives scikit-learn's ``murmurhash3_32`` for keys of 0 to
     48 bytes with characters of every UTF-8 width, and the n-gram spans, and each
