@@ -185,10 +185,11 @@ def record_many(comments: list[Comment], window: timedelta,
     :func:`~.rows.changed_since` when the caller read it under their lock, in
     this transaction (else it is read here).
 
-    Fingerprints and bands of the batch are stored first (``bulk_create``), then
-    the candidates of every comment are read with one band query per site (and
-    chunk of keys), and the comments join campaigns in the order they were
-    written (``created_at``, then id), as one by one. Comments of the batch see
+    The candidates of every comment are read with one band query per site (and
+    chunk of keys) before the batch's own fingerprints and bands are stored
+    (:func:`~.rows.insert_many`; those stored here are not read back), and the
+    comments join campaigns in the order they were written (``created_at``, then
+    id), as one by one. Comments of the batch see
     each other, whichever order they come in. A comment edited or removed since it
     was loaded (:func:`~.rows.changed_since`) is left out (``Found(compared=False)``).
     Database work: a handful of queries per batch, plus one insert per new campaign.
@@ -217,20 +218,8 @@ def record_many(comments: list[Comment], window: timedelta,
         fp_of: dict[int, int] = {}  # comment id → fingerprint id
         for chunk in chunks(Fingerprint, ids):
             fp_of.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
-        new = {c.pk: (c, v, keys) for _, c, v, keys in items if c.pk not in fp_of}
-        if new:
-            # A comment fingerprinted meanwhile by another process keeps that fingerprint
-            # (its bands may then be stored twice: candidates are a set).
-            fresh = dict(insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
-                                     [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
-                                     skip_conflicts=True, returning=["comment", "id"]) or [])
-            # Those it did not insert (another's, or every one where the ids are not returned).
-            for chunk in chunks(Fingerprint, [pk for pk in new if pk not in fresh]):
-                fresh.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
-            fp_of.update(fresh)
-            insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
-                        [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
-        # Candidates: every stored band sharing a key, per site, within the batch's time span.
+        # Candidates: every stored band sharing a key, per site, within the batch's time
+        # span, read before the batch's own bands are stored (which it knows).
         bands: dict[tuple[int, int], list[int]] = {}  # (site, key) → fingerprint ids
         sites: dict[int, list[tuple[int, Comment, np.ndarray, list[int]]]] = {}
         for item in items:
@@ -244,13 +233,35 @@ def record_many(comments: list[Comment], window: timedelta,
                                                       created_at__lte=until)
                 for key, fp_id in rows.values_list("key", "fingerprint_id"):
                     bands.setdefault((site_id, key), []).append(fp_id)
-        wanted = sorted({fp for fps in bands.values() for fp in fps} | set(fp_of.values()))
-        others: dict[int, dict[str, Any]] = {}
+        others: dict[int, dict[str, Any]] = {}  # fingerprint id → its row
+        new = {c.pk: (c, v, keys) for _, c, v, keys in items if c.pk not in fp_of}
+        if new:
+            # A comment fingerprinted meanwhile by another process keeps that fingerprint
+            # (its bands may then be stored twice: candidates are a set).
+            fresh = dict(insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
+                                     [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
+                                     skip_conflicts=True, returning=["comment", "id"]) or [])
+            # The rows stored here are known without reading them back.
+            for pk, fp in fresh.items():
+                c, v, _ = new[pk]
+                others[fp] = {"pk": fp, "campaign_id": None, "comment_id": pk, "created_at": c.created_at,
+                              "comment__thread_id": c.thread_id, "comment__commenter_id": c.commenter_id,
+                              "values": v}
+            # Those it did not insert (another's, or every one where the ids are not returned).
+            for chunk in chunks(Fingerprint, [pk for pk in new if pk not in fresh]):
+                fresh.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
+            fp_of.update(fresh)
+            insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
+                        [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
+            for pk, (c, _, keys) in new.items():
+                for k in keys:
+                    bands.setdefault((c.site_id, k), []).append(fresh[pk])
+        wanted = sorted(({fp for fps in bands.values() for fp in fps} | set(fp_of.values())) - set(others))
         for chunk in chunks(Fingerprint, wanted):
             for row in Fingerprint.objects.filter(pk__any=chunk).values(
                     "pk", "signature", "campaign_id", "comment_id", "created_at", "comment__thread_id",
                     "comment__commenter_id"):
-                row["values"] = np.frombuffer(bytes(row["signature"]), dtype="<u8")
+                row["values"] = np.frombuffer(bytes(row.pop("signature")), dtype="<u8")
                 others[row["pk"]] = row
         # Every signature read, a row each, so that a comment is compared with all its
         # candidates at once (pair by pair it was most of the writer's time once a
