@@ -551,11 +551,12 @@ class _WordTable:
     A word costs its dictionary entry (about 120 bytes) and 4 bytes per n-gram.
     The table holds at most ``WORDS_KEPT`` words and ``GRAMS_KEPT`` n-grams,
     except while one batch's own words need more. Measured with
-    ``tracemalloc`` on the distinct words of the shared data (bench/triage.py,
-    ``word_table_traced_mb``): 62 MB for both recipes of the seed model. Each
-    word's columns counted (sorted, with their counts) as well took 85 MB and,
-    being made with a sort per batch of new words, a tenth of the classifier's
-    time; a list of n-gram strings and three arrays per word took 575 MB.
+    ``tracemalloc`` on the 68,881 words the seed model's recipes keep of the
+    shared data (bench/triage.py, ``word_table_traced_mb``): 42 MB for both
+    recipes. Each word's columns counted as well (sorted, with their counts)
+    took 85 MB and, made with a sort per batch of new words, a tenth of the
+    classifier's time; a list of n-gram strings and three arrays per word took
+    575 MB.
     """
 
     def __init__(self, key: tuple[Any, ...]) -> None:
