@@ -60,6 +60,21 @@ class AnyOf(In):
 
     lookup_name = "any"
 
+    def get_prep_lookup(self) -> Any:
+        """The values as they are when they are all ``int`` and the field (or the
+        field a foreign key points to) prepares an int as itself (Django's
+        ``IntegerField`` and its subclasses, the auto fields among them); else
+        ``__in``'s preparation, a call per value (a batch's 4,000 band keys: 1 %
+        of a scoring batch's CPU time, py-spy)."""
+        field = getattr(self.lhs, "output_field", None)
+        while field is not None and field.is_relation and getattr(field, "target_field", None) is not None:
+            field = field.target_field
+        if (self.prepare_rhs and isinstance(self.rhs, (list, tuple))
+                and getattr(type(field), "get_prep_value", None) is models.IntegerField.get_prep_value
+                and all(type(v) is int for v in self.rhs)):
+            return list(self.rhs)
+        return super().get_prep_lookup()
+
     def _prepared_values(self, compiler: Any, connection: Any) -> list[Any]:
         """The distinct values, None left out, as the field hands them to the
         driver. Raises ``EmptyResultSet`` when none is left."""

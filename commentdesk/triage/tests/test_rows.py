@@ -150,6 +150,10 @@ def test_any_lookup_matches_in(site: Site) -> None:
     assert Campaign.objects.filter(site_id__any=[site.pk]).count() == 5
     assert Campaign.objects.filter(site__any=[site.pk], size__any=[1, 4]).count() == 2
     assert list(Campaign.objects.filter(pk__any=[])) == []
+    # Values prepared as __in prepares them unless all are ints (passed as they are).
+    assert list(Campaign.objects.filter(pk__any=(str(made[0].pk), made[1].pk)).order_by("pk")) == made[:2]
+    with pytest.raises(ValueError):
+        Campaign.objects.filter(pk__any=["one"])
 
 
 def test_any_lookup_takes_texts_times_and_64_bit_keys(site: Site) -> None:
