@@ -74,6 +74,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from itertools import chain, filterfalse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -580,7 +581,7 @@ class _WordTable:
         """Add ``words`` not yet known: all their n-grams found
         (:func:`_ngram_spans`) and hashed (:func:`_murmur3_32`) together, in arrays."""
         words = list(dict.fromkeys(words))
-        missing = [w for w in words if w not in self.number]
+        missing = list(filterfalse(self.number.__contains__, words))
         if not missing:
             return
         sizes = self.key[2][1] - self.key[2][0] + 1
@@ -625,7 +626,7 @@ class _WordTable:
         words; every word must have been learnt."""
         import scipy.sparse as sp
 
-        numbers = np.fromiter((self.number[w] for words in texts_words for w in words), dtype=np.int64)
+        numbers = np.fromiter(map(self.number.__getitem__, chain.from_iterable(texts_words)), dtype=np.int64)
         positions, offsets = self._positions(numbers)
         words_per_text = np.zeros(len(texts_words) + 1, dtype=np.int64)
         np.cumsum(np.fromiter(map(len, texts_words), dtype=np.int64, count=len(texts_words)), out=words_per_text[1:])
@@ -639,7 +640,7 @@ class _WordTable:
         (each word's in :func:`_word_ngram` order, one word after the other),
         and where each word's begin (``len(words) + 1`` offsets)."""
         positions, offsets = self._positions(
-            np.fromiter((self.number[w] for w in words), dtype=np.int64, count=len(words)))
+            np.fromiter(map(self.number.__getitem__, words), dtype=np.int64, count=len(words)))
         return self.columns[positions], offsets
 
 
@@ -712,7 +713,7 @@ def _ngram_counts_and_words(union: Any, texts: list[str]) -> tuple[Any, list[lis
             blocks.append(sp.csr_matrix(vectorizer.transform(np.array(texts, dtype=object))))
             continue
         split = [vectorizer.preprocessor(text).split() for text in texts]
-        table = _learn_words(key, (w for words in split for w in words))
+        table = _learn_words(key, chain.from_iterable(split))
         blocks.append(table.rows(split, vectorizer.dtype))
         if n == 0:
             first = split
