@@ -252,7 +252,7 @@ def record_many(comments: list[Comment], window: timedelta,
                 fresh.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
             fp_of.update(fresh)
             insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
-                        [(fresh[pk], c.site_id, k, c.created_at) for pk, (c, _, keys) in new.items() for k in keys])
+                        [(fresh[pk], c.site_id, keys, c.created_at) for pk, (c, _, keys) in new.items()], spread="key")
             for pk, (c, _, keys) in new.items():
                 for k in keys:
                     bands.setdefault((c.site_id, k), []).append(fresh[pk])

@@ -36,6 +36,31 @@ def test_insert_many_skips_or_raises_on_conflicts(site: Site) -> None:
         rows.insert_many(WordList, fields, [(site.pk, "ko", "banned", "again", now)])
 
 
+def test_insert_many_spreads_a_list_of_ints_into_rows(site: Site) -> None:
+    """``spread``: a row per int of the list (none for an empty list), the other
+    values repeated; signed 64-bit keys intact. A list of anything but ints is
+    refused before anything is stored. Integer columns (sent as one array
+    literal on PostgreSQL) keep their values."""
+    from commentdesk.triage.models import FingerprintBand
+
+    now = timezone.now()
+    later = now + timezone.timedelta(seconds=1)
+    rows.insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
+                     [(1, site.pk, [-(2**63), 2**63 - 1, 0], now), (2, site.pk, [], now), (3, site.pk, [7], later)],
+                     spread="key")
+    stored = sorted(FingerprintBand.objects.values_list("fingerprint_id", "site_id", "key", "created_at"))
+    assert stored == [(1, site.pk, -(2**63), now), (1, site.pk, 0, now), (1, site.pk, 2**63 - 1, now),
+                      (3, site.pk, 7, later)]
+    with pytest.raises(TypeError):
+        rows.insert_many(FingerprintBand, ["fingerprint", "site", "key", "created_at"],
+                         [(4, site.pk, ["7"], now)], spread="key")
+    assert FingerprintBand.objects.count() == 4
+    now_a = timezone.now()
+    rows.insert_many(Campaign, ["site", "size", "created_at", "updated_at"],
+                     [(site.pk, 2, now_a, now_a), (site.pk, 2**31 - 1, now_a, now_a)])
+    assert sorted(Campaign.objects.values_list("size", flat=True)) == [2, 2**31 - 1]
+
+
 def test_insert_many_takes_nulls_json_and_ints_of_float_fields(site: Site) -> None:
     """A column array holds one type: an int in a float column, None and JSON go in as the ORM stores them."""
     from commentdesk.comments.tests.factories import CommentFactory
