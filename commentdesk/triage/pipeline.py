@@ -23,10 +23,10 @@ import gc
 import logging
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +41,7 @@ from commentdesk.triage.rows import changed_since, chunks, insert_many, update_m
 from commentdesk.triage.scorers.base import Context, Result, Scorer, Skip
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Scorers see at most this many characters of a body (bodies are limited to
 # 20,000 by the site settings; imports may bring longer ones).
@@ -253,22 +254,34 @@ def _score_in_transaction(comments: list[Comment], stage: str, ahead: Ahead | No
     :func:`score_comments`), with ``ahead``: what the unlocked scorers already said."""
     connection = connections[router.db_for_write(Score)]
     if stage != "request" and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        for attempt in (1, 2):
-            try:
-                with transaction.atomic(using=connection.alias):
-                    relaxed_commit(connection)
-                    return _score_comments(comments, stage, ahead)
-            except (IntegrityError, OperationalError) as exc:
-                # Another transaction stored a Score for one of these comments between
-                # this one's read of the Scores and its insert (an edit's scoring, a
-                # second task), or PostgreSQL broke a deadlock with another writer by
-                # ending this transaction: once more, now reading what it wrote. (SQLite's
-                # writes take the database's lock before that read, so they cannot meet.)
-                if attempt == 2 or not (isinstance(exc, IntegrityError) or retryable(exc)):
-                    raise
-                logger.info("triage: the batch met another writer (%s); scoring the batch again",
-                            type(exc.__cause__ or exc).__name__)
+        # Once more after an IntegrityError too: another transaction stored a Score for
+        # one of these comments between this one's read of the Scores and its insert (an
+        # edit's scoring, a second task); the second run reads what it wrote. (SQLite's
+        # writes take the database's lock before that read, so they cannot meet.)
+        return in_transaction_twice(lambda: _score_comments(comments, stage, ahead), connection.alias,
+                                    also=(IntegrityError,))
     return _score_comments(comments, stage, ahead)
+
+
+def in_transaction_twice(work: Callable[[], T], using: str | None = None,
+                         also: tuple[type[Exception], ...] = ()) -> T:
+    """``work()`` in a transaction of database ``using`` whose commit does not wait
+    for the disk (:func:`relaxed_commit`), run once more when PostgreSQL ended
+    it to break a deadlock with another writer (:func:`retryable`) or when it
+    raised one of ``also``; what the second run raises is raised. Returns what
+    ``work`` returns."""
+    try:
+        with transaction.atomic(using=using):
+            relaxed_commit(transaction.get_connection(using))
+            return work()
+    except (OperationalError, *also) as exc:
+        if not (isinstance(exc, also) or retryable(exc)):
+            raise
+        logger.info("triage met another writer (%s); running its transaction again",
+                    type(exc.__cause__ or exc).__name__)
+    with transaction.atomic(using=using):
+        relaxed_commit(transaction.get_connection(using))
+        return work()
 
 
 # PostgreSQL's SQLSTATEs of a transaction ended to break a deadlock or a serialization

@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import OperationalError, transaction
-
 from commentdesk.comments.models import Comment
 
 logger = logging.getLogger(__name__)
@@ -29,24 +27,23 @@ def on_comment_submitted(sender: Any, comment: Comment, **kwargs: Any) -> None:
     also drops the old text's scores, which the first stage would have replaced.
     """
     from commentdesk.triage import automation, pipeline, tasks
+    from commentdesk.triage.models import Score
 
     step = "scoring failed"
+
+    def score_and_queue() -> Score:
+        nonlocal step
+        step = "scoring failed"
+        score = pipeline.score_comment(comment, "request")
+        if score.state == score.State.PARTIAL:
+            step = "background queue unavailable"
+            tasks.score_in_background.enqueue(comment.pk)
+        return score
+
     try:
-        for attempt in (1, 2):
-            try:
-                with transaction.atomic():
-                    pipeline.relaxed_commit(transaction.get_connection())
-                    score = pipeline.score_comment(comment, "request")
-                    if score.state == score.State.PARTIAL:
-                        step = "background queue unavailable"
-                        tasks.score_in_background.enqueue(comment.pk)
-                break
-            except OperationalError as exc:
-                # PostgreSQL ended the transaction to break a deadlock with another
-                # writer (a batch scoring this comment): once more.
-                if attempt == 2 or not pipeline.retryable(exc):
-                    raise
-                step = "scoring failed"
+        # Once more when PostgreSQL ends it to break a deadlock with another writer (a
+        # batch scoring this comment).
+        score = pipeline.in_transaction_twice(score_and_queue)
     except Exception as exc:
         # Both undone (no savepoint: two round trips fewer per submission); the
         # Score says why.
