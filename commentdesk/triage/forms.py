@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from commentdesk.sites.models import Site
@@ -22,6 +22,10 @@ MAX_TERMS = 1000
 MAX_TERM_LENGTH = 100
 MAX_LIST_CHARS = 50_000
 MAX_DOMAINS_CHARS = 20_000
+# The largest "hold comments with more links than" a site may set: a 20,000-character
+# body holds fewer links than this (the database's own limit, 9,223,372,036,854,775,807
+# on SQLite, was the error message before).
+MAX_LINKS = 1000
 
 
 def list_languages(site: Site) -> list[str]:
@@ -131,6 +135,11 @@ class TriagePolicyForm(forms.ModelForm):
         self.fields["auto_reason"].choices = [("", _("— reason —"))] + [(c, c.replace("_", " ")) for c in site.reason_codes]
         for name in ("blocked_domains", "shorteners"):
             self.fields[name].validators.append(MaxLengthValidator(MAX_DOMAINS_CHARS))
+        links = self.fields["max_links"]  # its limit, not the database column's
+        links.max_value = MAX_LINKS
+        links.validators = [v for v in links.validators if not isinstance(v, MaxValueValidator)]
+        links.validators.append(MaxValueValidator(MAX_LINKS))
+        links.widget.attrs["max"] = str(MAX_LINKS)
 
     def clean_blocked_domains(self) -> str:
         return check_domains(self.cleaned_data["blocked_domains"])

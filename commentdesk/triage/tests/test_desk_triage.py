@@ -100,6 +100,8 @@ def test_unchanged_form_writes_nothing(korean: Any, admin_desk: Client) -> None:
         ({"banned__": "x" * 101}, "banned__"),
         ({"suspect__ko": "\n".join(f"w{i}" for i in range(1001))}, "suspect__ko"),
         ({"max_links": "-1"}, "max_links"),
+        ({"max_links": "1001"}, "max_links"),
+        ({"max_links": "99999999999999999999999"}, "max_links"),
         ({"banned__": "c++"}, "banned__"),  # only the letter c: every lone "c" would match
         ({"banned__ko": "ㅋ"}, "banned__ko"),  # one jamo: every syllable holding it would match
         ({"banned__": "ア"}, "banned__"),
@@ -121,6 +123,14 @@ def test_bad_values_are_refused_and_nothing_is_saved(
     assert "Nothing was saved" in answer.content.decode()
     assert not WordList.objects.exists() and not TriagePolicy.objects.exists()
     assert not AuditLogEntry.objects.exists()
+
+
+def test_too_many_links_is_refused_with_the_sites_limit(korean: Any, admin_desk: Client) -> None:
+    """One message naming the form's limit (1,000), not the database column's."""
+    data = form_data(admin_desk, URL) | {"max_links": "99999999999999999999999"}
+    answer = admin_desk.post(URL, data)
+    assert answer.status_code == 400
+    assert answer.context["form"].errors["max_links"] == ["Ensure this value is less than or equal to 1000."]
 
 
 def test_one_letter_chinese_terms_and_real_domains_are_taken(korean: Any, admin_desk: Client) -> None:
