@@ -103,7 +103,9 @@ class TriagePolicyForm(forms.ModelForm):
     approve threshold is below the reject threshold and that automatic
     rejection has a reason code of the site's list."""
 
-    auto_reason = forms.ChoiceField(label=_("Reason code of automatic rejections"), required=False)
+    # Offered as a list; checked by the model alone (TriagePolicy.clean), so that a code
+    # not of the site's list gets one message, naming the codes.
+    auto_reason = forms.CharField(label=_("Reason code of automatic rejections"), required=False, widget=forms.Select)
 
     class Meta:
         model = TriagePolicy
@@ -132,7 +134,8 @@ class TriagePolicyForm(forms.ModelForm):
 
     def __init__(self, site: Site, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["auto_reason"].choices = [("", _("— reason —"))] + [(c, c.replace("_", " ")) for c in site.reason_codes]
+        self.fields["auto_reason"].widget.choices = [("", _("— reason —"))] + [(c, c.replace("_", " "))
+                                                                              for c in site.reason_codes]
         for name in ("blocked_domains", "shorteners"):
             self.fields[name].validators.append(MaxLengthValidator(MAX_DOMAINS_CHARS))
         links = self.fields["max_links"]  # its limit, not the database column's

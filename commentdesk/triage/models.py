@@ -237,17 +237,18 @@ class TriagePolicy(models.Model):
         return f"triage policy of {self.site_id}"
 
     def clean(self) -> None:
-        """Refuse an approve threshold at or above the reject threshold, and automatic
-        rejection without a reason code of the site's list (``ValidationError`` by field)."""
+        """Refuse an approve threshold at or above the reject threshold, automatic
+        rejection without a reason code, and a reason code not of the site's list
+        (``ValidationError`` by field)."""
         errors: dict[str, str] = {}
         low, high = self.auto_approve_below, self.auto_reject_above
         if low is not None and high is not None and low >= high:
             errors["auto_approve_below"] = _("The approve threshold must be below the reject threshold.")
-        if high is not None:
+        if high is not None and not self.auto_reason:
+            errors["auto_reason"] = _("Automatic rejection needs a reason code.")
+        elif self.auto_reason:
             codes = list(Site.objects.filter(pk=self.site_id).values_list("reason_codes", flat=True).first() or [])
-            if not self.auto_reason:
-                errors["auto_reason"] = _("Automatic rejection needs a reason code.")
-            elif self.auto_reason not in codes:
+            if self.auto_reason not in codes:
                 errors["auto_reason"] = _("Use one of the site's reason codes: %(codes)s.") % {"codes": ", ".join(codes)}
         if errors:
             raise ValidationError(errors)

@@ -133,6 +133,17 @@ def test_too_many_links_is_refused_with_the_sites_limit(korean: Any, admin_desk:
     assert answer.context["form"].errors["max_links"] == ["Ensure this value is less than or equal to 1000."]
 
 
+@pytest.mark.parametrize("reject_above", ["0.9", ""])
+def test_a_reason_code_not_of_the_site_gets_one_message(korean: Any, admin_desk: Client, reject_above: str) -> None:
+    """One message naming the site's codes, with automatic rejection on or off."""
+    data = form_data(admin_desk, URL) | {"auto_reject_above": reject_above, "auto_reason": "bogus"}
+    answer = admin_desk.post(URL, data)
+    assert answer.status_code == 400
+    assert answer.context["form"].errors["auto_reason"] == [
+        "Use one of the site's reason codes: " + ", ".join(korean.reason_codes) + "."]
+    assert not TriagePolicy.objects.exists()
+
+
 def test_one_letter_chinese_terms_and_real_domains_are_taken(korean: Any, admin_desk: Client) -> None:
     """A single Han character is a word; URLs, IDN and IPv4 entries name domains."""
     data = form_data(admin_desk, URL) | {"banned__": "操\nok", "blocked_domains": "https://www.spam.example/x\n한국.kr\n1.2.3.4"}
