@@ -220,33 +220,44 @@ def record_many(comments: list[Comment], window: timedelta,
             fp_of.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))
         # Candidates: every stored band sharing a key, per site, within the batch's time
         # span, read before the batch's own bands are stored (which it knows).
-        bands: dict[tuple[int, int], list[int]] = {}  # (site, key) → fingerprint ids
         sites: dict[int, list[tuple[int, Comment, np.ndarray, list[int]]]] = {}
         for item in items:
             sites.setdefault(item[1].site_id, []).append(item)
-        for site_id, site_items in sites.items():
-            keys = sorted({k for _, _, _, ks in site_items for k in ks})
-            since = before(min(c.created_at for _, c, _, _ in site_items), window)
-            until = max(c.created_at for _, c, _, _ in site_items)
-            for chunk in chunks(FingerprintBand, keys):
-                rows = FingerprintBand.objects.filter(site_id=site_id, key__any=chunk, created_at__gte=since,
-                                                      created_at__lte=until)
-                for key, fp_id in rows.values_list("key", "fingerprint_id"):
-                    bands.setdefault((site_id, key), []).append(fp_id)
+
+        def stored_bands() -> dict[tuple[int, int], list[int]]:
+            """(site, key) → the ids of the fingerprints with that band."""
+            found_bands: dict[tuple[int, int], list[int]] = {}
+            for site_id, site_items in sites.items():
+                keys = sorted({k for _, _, _, ks in site_items for k in ks})
+                since = before(min(c.created_at for _, c, _, _ in site_items), window)
+                until = max(c.created_at for _, c, _, _ in site_items)
+                for chunk in chunks(FingerprintBand, keys):
+                    rows = FingerprintBand.objects.filter(site_id=site_id, key__any=chunk, created_at__gte=since,
+                                                          created_at__lte=until)
+                    for key, fp_id in rows.values_list("key", "fingerprint_id"):
+                        found_bands.setdefault((site_id, key), []).append(fp_id)
+            return found_bands
+
+        bands = stored_bands()
         others: dict[int, dict[str, Any]] = {}  # fingerprint id → its row
         new = {c.pk: (c, v, keys) for _, c, v, keys in items if c.pk not in fp_of}
         if new:
             # A comment fingerprinted meanwhile by another process keeps that fingerprint
             # (its bands may then be stored twice: candidates are a set).
-            fresh = dict(insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
-                                     [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
-                                     skip_conflicts=True, returning=["comment", "id"]) or [])
+            returned = insert_many(Fingerprint, ["comment", "site", "created_at", "signature"],
+                                   [(pk, c.site_id, c.created_at, v.tobytes()) for pk, (c, v, _) in new.items()],
+                                   skip_conflicts=True, returning=["comment", "id"])
+            fresh = dict(returned or [])
             # The rows stored here are known without reading them back.
             for pk, fp in fresh.items():
                 c, v, _ = new[pk]
                 others[fp] = {"pk": fp, "campaign_id": None, "comment_id": pk, "created_at": c.created_at,
                               "comment__thread_id": c.thread_id, "comment__commenter_id": c.commenter_id,
                               "values": v}
+            if returned is not None and len(fresh) < len(new):
+                # Another transaction fingerprinted some of them: the insert waited for it to
+                # commit, so its bands, unseen by the first read, can be read now.
+                bands = stored_bands()
             # Those it did not insert (another's, or every one where the ids are not returned).
             for chunk in chunks(Fingerprint, [pk for pk in new if pk not in fresh]):
                 fresh.update(Fingerprint.objects.filter(comment_id__any=chunk).values_list("comment_id", "pk"))

@@ -359,3 +359,51 @@ def test_a_decided_comment_left_alone_in_its_campaign_keeps_its_score(
     after = Score.objects.get(comment=second)
     assert queued == [] and (after.state, after.reasons, after.scored_at) == ("scored", before.reasons,
                                                                               before.scored_at)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_sees_the_copy_another_transaction_fingerprinted_meanwhile(site: Any) -> None:
+    """Two transactions fingerprint one comment at once (without the comments' lock,
+    as ``record_many`` alone): the second's insert waits for the first to commit,
+    then reads the bands again, so its copy of the first's text is found (the bands
+    read before the insert did not hold them)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from commentdesk.triage import campaigns
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time")
+    text = "The minister lied about the budget again, share this before they delete it! Vote them out in {}."
+    now = timezone.now()
+    shared = CommentFactory(thread=ThreadFactory(site=site), created_at=now - timedelta(minutes=5),
+                            body="A completely different remark about the weather forecast for the weekend.")
+    first, copy = (CommentFactory(thread=ThreadFactory(site=site), body=text.format(n),
+                                  created_at=now - timedelta(minutes=m)) for n, m in ((2026, 4), (2027, 3)))
+    written, found = threading.Event(), {}
+
+    def one() -> None:
+        try:
+            with transaction.atomic():
+                campaigns.record_many([shared, first], timedelta(hours=1))
+                written.set()
+                time.sleep(1)  # the other's insert of `shared` waits for this commit
+        finally:
+            written.set()
+            connection.close()
+
+    def other() -> None:
+        try:
+            written.wait(30)
+            found["copy"] = campaigns.record_many([shared, copy], timedelta(hours=1))[1]
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one), threading.Thread(target=other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert found["copy"].near == [first.pk]

@@ -134,7 +134,8 @@ def test_too_many_links_is_refused_with_the_sites_limit(korean: Any, admin_desk:
 
 
 @pytest.mark.parametrize("reject_above", ["0.9", ""])
-def test_a_reason_code_not_of_the_site_gets_one_message(korean: Any, admin_desk: Client, reject_above: str) -> None:
+def test_a_reason_code_not_of_the_site_gets_one_message(korean: Any, admin_desk: Client,
+                                                        reject_above: str) -> None:
     """One message naming the site's codes, with automatic rejection on or off."""
     data = form_data(admin_desk, URL) | {"auto_reject_above": reject_above, "auto_reason": "bogus"}
     answer = admin_desk.post(URL, data)
