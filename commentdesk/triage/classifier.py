@@ -473,6 +473,9 @@ def _murmur3_32(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
     int64 byte offsets and counts."""
     c1, c2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
     padded = np.concatenate([data, np.zeros(4, dtype=np.uint8)]).astype(np.uint32)
+    # The little-endian 4-byte word at every byte offset: a block is one look-up.
+    at_offset = padded[:-3] | (padded[1:-2] << np.uint32(8)) | (padded[2:-1] << np.uint32(16)) | (
+        padded[3:] << np.uint32(24))
     h = np.zeros(len(starts), dtype=np.uint32)
     blocks = lengths // 4
 
@@ -481,10 +484,8 @@ def _murmur3_32(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np
 
     for block in range(int(blocks.max(initial=0))):
         live = np.flatnonzero(blocks > block)
-        at = starts[live] + 4 * block
-        k1 = padded[at] | (padded[at + 1] << np.uint32(8)) | (padded[at + 2] << np.uint32(16)) | (
-            padded[at + 3] << np.uint32(24))
-        h[live] = _rotl(h[live] ^ mixed(k1), 13) * np.uint32(5) + np.uint32(0xE6546B64)
+        h[live] = _rotl(h[live] ^ mixed(at_offset[starts[live] + 4 * block]), 13) * np.uint32(5) + np.uint32(
+            0xE6546B64)
     tail = lengths & 3
     live = np.flatnonzero(tail)
     at, tail = starts[live] + 4 * blocks[live], tail[live]
@@ -590,6 +591,9 @@ class _WordTable:
             # Full: start again with these words only (all of them: the caller needs them).
             self.__init__(self.key)  # type: ignore[misc]
             missing = words
+        if grams < LEARN_SLICE:
+            self._learn(missing)
+            return
         start, budget = 0, 0
         for end, word in enumerate(missing, 1):
             budget += (len(word) + 2) * sizes
@@ -604,8 +608,7 @@ class _WordTable:
         first_byte = char_to_byte[starts]
         columns = _columns(_murmur3_32(data, first_byte, char_to_byte[starts + lengths] - first_byte), self.key[3])
         first = len(self.number)
-        for word, number in zip(missing, range(first, first + len(missing))):
-            self.number[word] = number
+        self.number.update(zip(missing, range(first, first + len(missing))))
         self.gram_start = self._append(self.gram_start, first, self.grams_used + np.cumsum(gram_length) - gram_length)
         self.gram_length = self._append(self.gram_length, first, gram_length)
         self.columns = self._append(self.columns, self.grams_used, columns.astype(np.int32))
