@@ -592,6 +592,7 @@ class _WordTable:
             # Full: start again with these words only (all of them: the caller needs them).
             self.__init__(self.key)  # type: ignore[misc]
             missing = words
+            grams = sum(len(w) + 2 for w in missing) * sizes
         if grams < LEARN_SLICE:
             self._learn(missing)
             return

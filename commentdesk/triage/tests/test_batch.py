@@ -791,6 +791,29 @@ def test_a_full_word_table_starts_again_with_every_word_of_the_batch(model: Any,
     assert explained == [classifier.explain(model, t) for t in TEXTS]
 
 
+def test_a_table_started_again_learns_every_word_in_slices(monkeypatch: Any) -> None:
+    """A full table starting again learns the batch's every word, not only its new
+    ones, in slices of ``LEARN_SLICE`` n-grams (it took them in one piece when the
+    new ones alone were few)."""
+    table = classifier._WordTable((None, None, (2, 4), 2**20))
+    known = [f"word{n:02d}" for n in range(20)]
+    for word in known:
+        table.learn([word])
+    monkeypatch.setattr(classifier, "WORDS_KEPT", 21)
+    monkeypatch.setattr(classifier, "LEARN_SLICE", 50)
+    learnt, learn = [], classifier._WordTable._learn
+
+    def spy(self: Any, missing: list[str]) -> None:
+        learnt.append(sum(len(w) + 2 for w in missing) * 3)  # n-grams of 2 to 4 characters, at most
+        learn(self, missing)
+
+    monkeypatch.setattr(classifier._WordTable, "_learn", spy)
+    table.learn([*known, "new1", "new2"])
+    assert len(table.number) == 22 and len(learnt) > 1 and max(learnt) < 50 + 8 * 3
+    assert table.gram_columns_of(["word05"])[0].tolist() == classifier.hashed_columns(
+        [classifier._word_ngram("word05", (2, 4), i) for i in range(18)], 2**20).tolist()
+
+
 def test_explanations_are_the_strongest_ngrams(model: Any) -> None:
     """``explain`` names what a direct dense computation of each n-gram's contribution
     (tf-idf × log-count ratio × coefficient) ranks first."""
