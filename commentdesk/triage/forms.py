@@ -105,7 +105,9 @@ class TriagePolicyForm(forms.ModelForm):
 
     # Offered as a list; checked by the model alone (TriagePolicy.clean), so that a code
     # not of the site's list gets one message, naming the codes.
-    auto_reason = forms.CharField(label=_("Reason code of automatic rejections"), required=False, widget=forms.Select)
+    auto_reason = forms.CharField(
+        label=_("Reason code of automatic rejections"), required=False, widget=forms.Select,
+        validators=[MaxLengthValidator(TriagePolicy._meta.get_field("auto_reason").max_length)])
 
     class Meta:
         model = TriagePolicy
@@ -143,6 +145,18 @@ class TriagePolicyForm(forms.ModelForm):
         links.validators = [v for v in links.validators if not isinstance(v, MaxValueValidator)]
         links.validators.append(MaxValueValidator(MAX_LINKS))
         links.widget.attrs["max"] = str(MAX_LINKS)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """As Django's, but the model's check (:meth:`TriagePolicy.clean`, which
+        Django runs even after a field was refused) adds nothing to a field the form
+        refused already: one message per field (a 41-character code got "at most
+        40 characters" and "use one of the site's codes")."""
+        if field is None and hasattr(error, "error_dict"):
+            kept = {name: errors for name, errors in error.error_dict.items() if name not in (self._errors or {})}
+            if not kept:
+                return
+            error = ValidationError(kept)
+        super().add_error(field, error)
 
     def clean_blocked_domains(self) -> str:
         return check_domains(self.cleaned_data["blocked_domains"])

@@ -134,14 +134,20 @@ def test_too_many_links_is_refused_with_the_sites_limit(korean: Any, admin_desk:
 
 
 @pytest.mark.parametrize("reject_above", ["0.9", ""])
-def test_a_reason_code_not_of_the_site_gets_one_message(korean: Any, admin_desk: Client,
-                                                        reject_above: str) -> None:
-    """One message naming the site's codes, with automatic rejection on or off."""
-    data = form_data(admin_desk, URL) | {"auto_reject_above": reject_above, "auto_reason": "bogus"}
+@pytest.mark.parametrize(("code", "message"), [
+    ("bogus", None),  # the site's codes, named
+    ("x" * 41, "Ensure this value has at most 40 characters (it has 41)."),
+    ("spam\x00", "Null characters are not allowed."),
+])
+def test_a_reason_code_not_of_the_site_gets_one_message(korean: Any, admin_desk: Client, reject_above: str,
+                                                        code: str, message: str | None) -> None:
+    """One message, with automatic rejection on or off: the site's codes named, or
+    what is wrong with the value (not also "needs a reason code")."""
+    data = form_data(admin_desk, URL) | {"auto_reject_above": reject_above, "auto_reason": code}
     answer = admin_desk.post(URL, data)
     assert answer.status_code == 400
     assert answer.context["form"].errors["auto_reason"] == [
-        "Use one of the site's reason codes: " + ", ".join(korean.reason_codes) + "."]
+        message or "Use one of the site's reason codes: " + ", ".join(korean.reason_codes) + "."]
     assert not TriagePolicy.objects.exists()
 
 
