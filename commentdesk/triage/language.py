@@ -15,6 +15,7 @@ Lao → lo, Tibetan → bo, Thai → th, …).
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -73,10 +74,9 @@ def load_model() -> None:
     _detector().detect("warm up", model="lite", k=1)
 
 
-def _is_address(word: str) -> bool:
-    """A link, e-mail address, @mention or #tag: words that say nothing of the language."""
-    low = word.lower()
-    return "://" in low or low.startswith(("www.", "@", "#")) or "@" in low
+# A link, e-mail address, @mention or #tag: words (between white space) that say
+# nothing of the language: one holding "://" or "@", or starting with "www." or "#".
+_ADDRESS = re.compile(r"(?<!\S)(?:\S*(?:://|@)\S*|(?i:www\.)\S*|#\S*)")
 
 
 def letters_of(text: str) -> str:
@@ -88,8 +88,7 @@ def letters_of(text: str) -> str:
     >>> letters_of("ㅋㅋ 😀 http://x.example/a 12!!")
     'ㅋㅋ'
     """
-    words = unicodedata.normalize("NFC", text[: MAX_CHARS * 4]).split()
-    text = " ".join(w for w in words if not _is_address(w))
+    text = _ADDRESS.sub(" ", unicodedata.normalize("NFC", text[: MAX_CHARS * 4]))
     return " ".join(text.translate(_LETTER_OR_SPACE).split())
 
 
