@@ -12,7 +12,6 @@ an ordinary bulk decision of ``moderation.decide``, logged and undoable)."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.contrib import messages
@@ -27,7 +26,7 @@ from commentdesk.moderation.models import AuditLogEntry
 from commentdesk.moderation.decisions import MAX_BULK
 from commentdesk.moderation.permissions import allowed_languages, is_site_admin
 from commentdesk.moderation.queues import QueueFilter, queue_queryset
-from commentdesk.moderation.signals import settings_json
+from commentdesk.moderation.signals import settings_json, settings_version as version_of
 from commentdesk.moderation.views.base import desk_view, page, pop_undo
 from commentdesk.sites.models import Site
 from commentdesk.triage.campaigns import pending_campaigns
@@ -57,9 +56,8 @@ def settings_version(lists: dict[tuple[str, str], str], policy: dict[str, Any]) 
     """A digest (hex) of a site's stored word lists (``{(language, kind): terms}``)
     and triage policy values: the page carries the one it was made from (field
     ``seen``), and a save made from an older one is refused."""
-    data = settings_json({"lists": {f"{language}|{kind}": terms for (language, kind), terms in lists.items()
-                                    if terms}, "policy": policy})
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
+    return version_of({"lists": {f"{language}|{kind}": terms for (language, kind), terms in lists.items() if terms},
+                       "policy": policy})
 
 
 def stored_lists(site: Site) -> dict[tuple[str, str], str]:
@@ -97,9 +95,12 @@ def triage_settings(request: HttpRequest, site: Site) -> HttpResponse:
         words = WordListsForm(site)
         form = TriagePolicyForm(site, instance=policy)
         status = 200
+    # A page refused for its values keeps the version it was made from: saved after
+    # another admin's save, it is refused as well.
+    seen = request.POST.get("seen", "")[:64] if status == 400 else ""
     return page(request, site, "triage/settings.html", {
         "words": words, "form": form, "conflict": conflict,
-        "seen": settings_version(stored_lists(site), before)}, status=status)
+        "seen": seen or settings_version(stored_lists(site), before)}, status=status)
 
 
 def save(request: HttpRequest, site: Site, words: WordListsForm, form: TriagePolicyForm,

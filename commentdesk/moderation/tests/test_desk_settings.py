@@ -133,3 +133,35 @@ def test_invalid_values_are_refused_by_the_models_validators(
     site.refresh_from_db()
     assert {f.name: getattr(site, f.name) for f in Site._meta.fields} == before
     assert not AuditLogEntry.objects.exists()
+
+
+def test_a_page_made_before_another_admins_save_saves_nothing(admin_desk: Client, site: Site) -> None:
+    """Admin A opens the page, admin B saves, A saves the page opened before: 409,
+    nothing of A's saved and B's change kept (it was undone silently before); the
+    page shows A's input again, made from B's version, so saving it again is A's choice."""
+    a_page, b_page = form_data(admin_desk), form_data(admin_desk)
+    assert admin_desk.post("/desk/demo/settings/", b_page | {"auto_close_days": "30"}).status_code == 302
+    answer = admin_desk.post("/desk/demo/settings/", a_page | {"retention_days": "90"})
+    assert answer.status_code == 409
+    assert "another admin changed these settings" in answer.content.decode()
+    site.refresh_from_db()
+    assert (site.auto_close_days, site.retention_days) == (30, 0)
+    assert AuditLogEntry.objects.count() == 1  # B's save only
+    again = form_data(admin_desk, content=answer.content)
+    assert again["retention_days"] == "90" and again["auto_close_days"] == "0"  # A's input, as sent
+    assert admin_desk.post("/desk/demo/settings/", again).status_code == 302  # A chose to keep theirs
+    site.refresh_from_db()
+    assert (site.auto_close_days, site.retention_days) == (0, 90)
+
+
+def test_a_page_refused_for_its_values_keeps_the_version_it_was_made_from(admin_desk: Client, site: Site) -> None:
+    """A opened the page, B saved, A's save was refused for a value (400), A corrected
+    the value and saved: 409, B's change kept."""
+    a_page = form_data(admin_desk)
+    assert admin_desk.post("/desk/demo/settings/", form_data(admin_desk) | {"auto_close_days": "30"}).status_code == 302
+    refused = admin_desk.post("/desk/demo/settings/", a_page | {"retention_days": "-1"})
+    assert refused.status_code == 400
+    corrected = form_data(admin_desk, content=refused.content) | {"retention_days": "90"}
+    assert admin_desk.post("/desk/demo/settings/", corrected).status_code == 409
+    site.refresh_from_db()
+    assert (site.auto_close_days, site.retention_days) == (30, 0)

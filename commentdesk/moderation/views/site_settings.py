@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from commentdesk.moderation.forms import SiteSettingsForm
 from commentdesk.moderation.models import AuditLogEntry
 from commentdesk.moderation.permissions import is_site_admin
-from commentdesk.moderation.signals import settings_json
+from commentdesk.moderation.signals import settings_json, settings_version
 from commentdesk.moderation.views.base import desk_view, page
 from commentdesk.sites.models import Site
 
@@ -20,28 +20,44 @@ from commentdesk.sites.models import Site
 def site_settings(request: HttpRequest, site: Site) -> HttpResponse:
     """A site admin's settings; every change is written to the audit log with the
     old and new values (JSON of the changed fields only, in the same shape as the
-    entries of changes made from the command line or the admin)."""
+    entries of changes made from the command line or the admin). The page
+    carries the version of the settings it was made from (``seen``,
+    :func:`~commentdesk.moderation.signals.settings_version`): a save made from
+    a page older than another admin's save stores nothing and answers 409 with
+    this admin's input and a note (saving it again is then a choice)."""
     if not is_site_admin(request.user, site):
         raise PermissionDenied("Only the site's admins may change its settings.")
     before = site.settings_dict()
+    conflict = False
     if request.method == "POST":
         form = SiteSettingsForm(request.POST, instance=site)
         if form.is_valid():
             with transaction.atomic():
-                saved = form.save()
-                after = saved.settings_dict()
-                changed = sorted(name for name in after if after[name] != before.get(name))
-                if changed:
-                    AuditLogEntry.build(
-                        saved, request.user, AuditLogEntry.Action.SETTINGS,
-                        note="changed: " + ", ".join(changed),
-                        before_text=settings_json({n: before[n] for n in changed}),
-                        after_text=settings_json({n: after[n] for n in changed}),
-                    ).save()
-            messages.success(request, f"Settings saved ({', '.join(changed)})." if changed else "No changes to save.")
-            return redirect("desk:settings", site=saved.slug)
-        status = 400
+                stored = Site.objects.select_for_update().get(pk=site.pk).settings_dict()
+                seen = request.POST.get("seen", "")
+                conflict = bool(seen) and seen != settings_version(stored)
+                if not conflict:
+                    saved = form.save()
+                    after = saved.settings_dict()
+                    changed = sorted(name for name in after if after[name] != before.get(name))
+                    if changed:
+                        AuditLogEntry.build(
+                            saved, request.user, AuditLogEntry.Action.SETTINGS,
+                            note="changed: " + ", ".join(changed),
+                            before_text=settings_json({n: before[n] for n in changed}),
+                            after_text=settings_json({n: after[n] for n in changed}),
+                        ).save()
+            if not conflict:
+                messages.success(request, f"Settings saved ({', '.join(changed)})." if changed
+                                 else "No changes to save.")
+                return redirect("desk:settings", site=saved.slug)
+            before = stored  # the page now knows the other admin's version
+        status = 409 if conflict else 400
     else:
         form = SiteSettingsForm(instance=site)
         status = 200
-    return page(request, site, "desk/settings.html", {"form": form}, status=status)
+    # A page refused for its values keeps the version it was made from: saved after
+    # another admin's save, it is refused as well.
+    seen = request.POST.get("seen", "")[:64] if status == 400 else ""
+    return page(request, site, "desk/settings.html", {"form": form, "conflict": conflict,
+                                                      "seen": seen or settings_version(before)}, status=status)

@@ -247,3 +247,16 @@ def test_a_page_made_before_another_admins_save_saves_nothing(korean: Any, admin
     assert admin_desk.post(URL, again).status_code == 302  # A chose to keep theirs
     assert WordList.objects.get(site=korean, language="en", kind="banned").terms == "scam"
 
+
+
+def test_a_page_refused_for_its_values_keeps_the_version_it_was_made_from(korean: Any, admin_desk: Client) -> None:
+    """A opened the page, B saved a list, A's save was refused for a value (400), A
+    corrected the value and saved: 409, B's list kept."""
+    a_page = form_data(admin_desk, URL)
+    assert admin_desk.post(URL, form_data(admin_desk, URL) | {"suspect__ko": "도박"}).status_code == 302
+    refused = admin_desk.post(URL, a_page | {"max_links": "-1"})
+    assert refused.status_code == 400
+    corrected = form_data(admin_desk, URL, refused.content) | {"max_links": "3"}
+    assert admin_desk.post(URL, corrected).status_code == 409
+    assert WordList.objects.get(site=korean, language="ko", kind="suspect").terms == "도박"
+    assert not TriagePolicy.objects.exists()
