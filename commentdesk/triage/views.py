@@ -27,7 +27,7 @@ from commentdesk.moderation.decisions import MAX_BULK
 from commentdesk.moderation.permissions import allowed_languages, is_site_admin
 from commentdesk.moderation.queues import QueueFilter, queue_queryset
 from commentdesk.moderation.signals import settings_json, settings_version as version_of
-from commentdesk.moderation.views.base import desk_view, page, pop_undo
+from commentdesk.moderation.views.base import carried_version, desk_view, page, pop_undo
 from commentdesk.sites.models import Site
 from commentdesk.triage.campaigns import pending_campaigns
 from commentdesk.triage.forms import CampaignDecisionForm, TriagePolicyForm, WordListsForm
@@ -95,12 +95,9 @@ def triage_settings(request: HttpRequest, site: Site) -> HttpResponse:
         words = WordListsForm(site)
         form = TriagePolicyForm(site, instance=policy)
         status = 200
-    # A page refused for its values keeps the version it was made from: saved after
-    # another admin's save, it is refused as well.
-    seen = request.POST.get("seen", "")[:64] if status == 400 else ""
     return page(request, site, "triage/settings.html", {
         "words": words, "form": form, "conflict": conflict,
-        "seen": seen or settings_version(stored_lists(site), before)}, status=status)
+        "seen": carried_version(request, status, settings_version(stored_lists(site), before))}, status=status)
 
 
 def save(request: HttpRequest, site: Site, words: WordListsForm, form: TriagePolicyForm,

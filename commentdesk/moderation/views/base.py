@@ -56,6 +56,16 @@ def page(request: HttpRequest, site: Site, template: str, context: dict[str, Any
                   status=status)
 
 
+def carried_version(request: HttpRequest, status: int, stored: str) -> str:
+    """The settings version a settings page carries (its hidden ``seen``, see
+    :func:`~commentdesk.moderation.signals.settings_version`): the one the
+    admin's page was made from when it is shown again for its values (400), so
+    that the corrected save is still refused after another admin's save; else
+    ``stored``, the stored settings' version (a new page, or one refused for
+    being older: saving it again is then the admin's choice)."""
+    return (request.POST.get("seen", "")[:64] if status == 400 else "") or stored
+
+
 def pop_undo(request: HttpRequest, site: Site) -> dict[str, Any] | None:
     """The last decision's undo offer of this session (``{"site", "entry_ids",
     "text"}``), taken from the session so it is offered once; None when there is

@@ -12,7 +12,7 @@ from commentdesk.moderation.forms import SiteSettingsForm
 from commentdesk.moderation.models import AuditLogEntry
 from commentdesk.moderation.permissions import is_site_admin
 from commentdesk.moderation.signals import settings_json, settings_version
-from commentdesk.moderation.views.base import desk_view, page
+from commentdesk.moderation.views.base import carried_version, desk_view, page
 from commentdesk.sites.models import Site
 
 
@@ -56,8 +56,6 @@ def site_settings(request: HttpRequest, site: Site) -> HttpResponse:
     else:
         form = SiteSettingsForm(instance=site)
         status = 200
-    # A page refused for its values keeps the version it was made from: saved after
-    # another admin's save, it is refused as well.
-    seen = request.POST.get("seen", "")[:64] if status == 400 else ""
-    return page(request, site, "desk/settings.html", {"form": form, "conflict": conflict,
-                                                      "seen": seen or settings_version(before)}, status=status)
+    return page(request, site, "desk/settings.html", {
+        "form": form, "conflict": conflict, "seen": carried_version(request, status, settings_version(before))},
+        status=status)
