@@ -77,7 +77,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, filterfalse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import joblib
 import numpy as np
@@ -230,10 +230,19 @@ def enough_of(languages: dict[str, int], rows: int) -> set[str] | None:
 MAX_CSV_LINE = 1_000_000
 
 
-def read_csv(path: Path | str) -> tuple[list[str], list[int]]:
-    """``(texts, labels)`` from a UTF-8 CSV (a byte-order mark is allowed) with
+class LabelledRows(NamedTuple):
+    """What :func:`read_csv` read: ``texts`` and their ``labels`` (0/1), and how
+    many rows it ``skipped`` (an empty text or a label other than 0/1)."""
+
+    texts: list[str]
+    labels: list[int]
+    skipped: int
+
+
+def read_csv(path: Path | str) -> LabelledRows:
+    """The texts and labels of a UTF-8 CSV (a byte-order mark is allowed) with
     columns ``text`` and ``label`` (0/1; other columns are ignored). Rows with an
-    empty text or a label other than 0/1 are skipped. Raises ``ValueError``
+    empty text or a label other than 0/1 are skipped and counted. Raises ``ValueError``
     (naming the file) when a column is missing, when rows exist but none has a
     text and a label of 0 or 1, when the file is not UTF-8 or has a line longer
     than ``MAX_CSV_LINE`` characters; ``OSError`` when it cannot be read."""
@@ -266,7 +275,7 @@ def read_csv(path: Path | str) -> tuple[list[str], list[int]]:
             raise ValueError(f"{path}: not a readable CSV file ({exc})") from exc
     if skipped and not texts:
         raise ValueError(f"{path}: none of its {skipped:,} rows has a text and a label of 0 or 1")
-    return texts, labels
+    return LabelledRows(texts, labels, skipped)
 
 
 def dataset_language(texts: list[str]) -> str:
@@ -297,7 +306,7 @@ def seed_examples(languages: list[str], data_dir: Path | None = None) -> Example
     wanted = {primary_language(code) for code in languages}
     examples = Examples([], [], [], {})
     for path in seed_files(data_dir):
-        texts, labels = read_csv(path)
+        texts, labels, _skipped = read_csv(path)
         language = dataset_language(texts)
         if wanted and language not in wanted:
             continue

@@ -145,6 +145,21 @@ def test_eval_prints_json_last(tmp_path: Path) -> None:
             "decided_share", "baseline_roc_auc"} <= set(result)
 
 
+def test_eval_counts_and_names_the_rows_it_skipped(tmp_path: Path) -> None:
+    """Rows with an empty text or a label other than 0/1 are left out of the evaluation,
+    counted in ``skipped_rows`` and named per file on stderr, not dropped silently."""
+    train = write_csv(tmp_path / "a.csv", [(t, 1) for t in SPAM[:20]] + [(t, 0) for t in HAM[:20]]
+                      + [("unsure", 2), ("", 1)])
+    test = write_csv(tmp_path / "b.csv", [(t, 1) for t in SPAM[20:]] + [(t, 0) for t in HAM[20:]] + [("x", "yes")])
+    out, err = io.StringIO(), io.StringIO()
+    call_command("triage", "eval", "--train", str(train), "--test", str(test), "--json", stdout=out, stderr=err)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert (result["skipped_rows"], result["train_rows"], result["test_rows"]) == (3, 40, 20)
+    assert err.getvalue().splitlines() == [
+        f"warning: {train}: 2 rows skipped (an empty text, or a label other than 0 or 1)",
+        f"warning: {test}: 1 row skipped (an empty text, or a label other than 0 or 1)"]
+
+
 def test_eval_on_a_folder_splits_it_the_same_way_each_time(seed_dir: Path) -> None:
     """``--data DIR`` uses a fixed split: two runs print the same numbers; ``--folds`` adds CV."""
     runs = []
@@ -201,7 +216,7 @@ def test_read_csv_takes_a_byte_order_mark(tmp_path: Path) -> None:
     """Excel's "CSV UTF-8" starts with a byte-order mark: the columns are still found."""
     path = tmp_path / "excel.csv"
     path.write_bytes("\ufeffid,text,label\n1,좋은 기사,0\n2,buy pills,1\n".encode())
-    assert classifier.read_csv(path) == (["좋은 기사", "buy pills"], [0, 1])
+    assert classifier.read_csv(path) == (["좋은 기사", "buy pills"], [0, 1], 0)
 
 
 def test_explain_ignores_texts_without_ngrams(site: Any, seed_dir: Path) -> None:

@@ -75,14 +75,21 @@ class Command(BaseCommand):
                                        f"e.g. --data {folder / sets[0]}")
                 if not (folder / "train.csv").is_file():
                     raise CommandError(f"{folder} has no train.csv (columns id,text,label)")
-                texts, labels = classifier.read_csv(folder / "train.csv")
+                read = {folder / "train.csv": classifier.read_csv(folder / "train.csv")}
+                texts, labels, _skipped = read[folder / "train.csv"]
                 a, b, c, d = evaluation.split(texts, labels)
                 train, test = (a, b), (c, d)
             elif options["train"] and options["test"]:
-                train, test = classifier.read_csv(options["train"]), classifier.read_csv(options["test"])
+                read = {path: classifier.read_csv(path) for path in (options["train"], options["test"])}
+                train, test = read[options["train"]][:2], read[options["test"]][:2]
             else:
                 raise CommandError("give --data DIR, or --train A.csv and --test B.csv")
+            for path, rows in read.items():
+                if rows.skipped:
+                    self.stderr.write(f"warning: {path}: {rows.skipped:,} row{'s' if rows.skipped > 1 else ''} skipped "
+                                      "(an empty text, or a label other than 0 or 1)")
             result = evaluation.evaluate(train, test, options["reject_at"], options["approve_at"])
+            result["skipped_rows"] = sum(rows.skipped for rows in read.values())
             if options["folds"]:
                 if not options["data"]:
                     raise CommandError("--folds needs --data")
