@@ -19,10 +19,18 @@ becomes a pattern over it:
 
 A term without Hangul, kana or Han characters must also begin and end on a
 word boundary of the original text, so "ass" is not found in "class"
-(the Scunthorpe problem); Korean and Chinese/Japanese terms match inside words,
-since particles and endings attach to them — but a match across white space
-may not begin or end with one letter cut from a longer word ("서울시 발표"),
-nor end on a syllable's first consonant ("병 시내" is no 병신).
+(the Scunthorpe problem), and may span more words (white space or an
+apostrophe between them) than it has only when each is one letter: "s h i t"
+is spaced out, but "Let's hit", "an all", "a SS" and "he'll" are words of
+their own, not "shit", "anal", "ass" and "hell". Korean and Chinese/Japanese
+terms match inside words, since particles and endings attach to them — but a
+match across white space may not begin or end with one letter cut from a
+longer word ("서울시 발표"), nor end on a syllable's first consonant ("병 시내"
+is no 병신). Two kinds of Korean term are narrower: one of a single syllable
+("년", or spelt out "ㄴㅕㄴ") must stand as a word of its own, since inside
+words it is everywhere (청소년, 내년); and one of consonants alone, an
+abbreviation ("ㅅㅂ"), matches only consonants written alone, never the
+consonants inside syllables ("것보다", "입시").
 
 Spans are Python string indices (code points) into the original text:
 ``text[start:end]`` is what a moderator should see highlighted.
@@ -150,17 +158,30 @@ def _is_cjk(term: str) -> bool:
     )
 
 
+# Between the words of a span: white space and apostrophes ("he'll" is two words here).
+_WORD_GAP = re.compile(r"[\s'\u2018\u2019\u02bc`\u00b4]+")
+# Conjoining Hangul vowels (the skeleton's jamo: a syllable has exactly one).
+_HANGUL_VOWELS = re.compile("[\u1160-\u11a7\ud7b0-\ud7c6]")
+
+
 @dataclass(frozen=True)
 class Pattern:
     """A compiled term: ``term`` as written, ``regex`` over skeletons, ``bounded``
     (must start and end on word boundaries), ``open_start``/``open_end`` (a
-    ``*`` written there: the word may go on that side, "дурак*" finds "дураки")."""
+    ``*`` written there: the word may go on that side, "дурак*" finds "дураки"),
+    ``words``: how many words the term has (a bounded match may span more only
+    when each is one letter), ``jamo_only``: Korean consonants written alone
+    ("ㅅㅂ"), matched only where the text writes them alone; ``syllable``: one
+    Korean syllable, bounded, a digit next to it joining it to a word ("2년")."""
 
     term: str
     regex: re.Pattern[str]
     bounded: bool
     open_start: bool = False
     open_end: bool = False
+    words: int = 1
+    jamo_only: bool = False
+    syllable: bool = False
 
 
 def compile_term(term: str) -> Pattern | None:
@@ -178,10 +199,17 @@ def compile_term(term: str) -> Pattern | None:
         return None
     parts = [f"{re.escape(m.group(1))}{'+' if len(m.group(0)) == 1 else '{%d,}' % len(m.group(0))}"
              for m in re.finditer(r"(.)\1*", letters)]
-    written, bounded = term.strip(), not _is_cjk(term)
+    written = term.strip()
+    vowels = len(_HANGUL_VOWELS.findall(letters))
+    hangul = any("\u1100" <= c <= "\u11ff" or "\ua960" <= c <= "\ua97f" or "\ud7b0" <= c <= "\ud7ff"
+                 for c in letters)
+    # A Korean term of one syllable stands alone, as a term without CJK letters does.
+    syllable = hangul and vowels == 1 and all(_is_cjk(c) for c in letters)
+    bounded = not _is_cjk(term) or syllable
+    words = max(1, sum(1 for piece in _WORD_GAP.split(written.strip("*")) if skeleton(piece)[0]))
     # "*" opens a bounded term's end; the others match inside words already (and keep their rule across spaces).
     return Pattern(term, re.compile("".join(parts)), bounded, bounded and written.startswith("*"),
-                   bounded and written.endswith("*"))
+                   bounded and written.endswith("*"), words, hangul and vowels == 0, syllable)
 
 
 @dataclass(frozen=True)
@@ -199,6 +227,10 @@ OVERLAP_RETRIES = 32
 
 def _is_letter(ch: str) -> bool:
     return ch not in ZERO_WIDTH and unicodedata.category(ch)[0] in "LM"
+
+
+def _is_letter_or_digit(ch: str) -> bool:
+    return _is_letter(ch) or unicodedata.category(ch) == "Nd"
 
 
 def find_terms(text: str, patterns: list[Pattern],
@@ -256,10 +288,15 @@ def _narrowest(pattern: Pattern, letters: str, origin: Origin, text: str, start:
             if e <= s or not pattern.regex.fullmatch(letters, s, e):
                 continue
             first, last = origin[s], origin[e - 1] + 1
-            before = not pattern.open_start and first > 0 and _is_letter(text[first - 1])
-            after = not pattern.open_end and last < len(text) and _is_letter(text[last])
+            joined = _is_letter_or_digit if pattern.syllable else _is_letter
+            before = not pattern.open_start and first > 0 and joined(text[first - 1])
+            after = not pattern.open_end and last < len(text) and joined(text[last])
             if pattern.bounded and (before or after):
                 continue
+            if pattern.bounded and not _words_fit(text[first:last], pattern.words):
+                continue
+            if pattern.jamo_only and any(_is_syllable(text[origin[k]]) for k in range(s, e)):
+                continue  # "ㅅㅂ" in "것보다": consonants of syllables, not an abbreviation
             if not pattern.bounded and (before or after):
                 pieces = text[first:last].split()
                 # Across white space, a piece of one letter may not be the edge of a longer word.
@@ -288,3 +325,16 @@ def _splits_a_syllable(origin: Origin, start: int, end: int, length: int) -> boo
 
 def _letter_count(piece: str) -> int:
     return sum(1 for ch in piece if _is_letter(ch))
+
+
+def _words_fit(span: str, words: int) -> bool:
+    """Whether ``span`` of a bounded term of ``words`` words is no more words
+    (white space or apostrophes between), or is letters spaced out one by one
+    ("s h i t", "s. h. i. t.")."""
+    pieces = [piece for piece in _WORD_GAP.split(span) if piece]
+    return len(pieces) <= words or all(_letter_count(piece) == 1 for piece in pieces)
+
+
+def _is_syllable(ch: str) -> bool:
+    """A precomposed Hangul syllable (가–힣)."""
+    return "\uac00" <= ch <= "\ud7a3"
