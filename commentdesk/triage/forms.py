@@ -45,7 +45,8 @@ class WordListsForm(forms.Form):
     """Banned and suspect terms of one site, a pair of text areas per language
     (:func:`list_languages`). One term per line; ``#`` lines are notes. A term
     without letters (nothing to find), over 100 characters, or a list over 1,000
-    terms is refused with the line named."""
+    terms is refused with the line named; so is a bound form that lacks one of
+    the lists (an empty list is sent as an empty text, never left out)."""
 
     def __init__(self, site: Site, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,6 +65,12 @@ class WordListsForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         for name, text in list(data.items()):
+            if name not in self.data:
+                # A text area is always sent, empty or not: a form without one (a script, a
+                # page of another version) must not empty that list.
+                self.add_error(name, _("This list was not in the form sent, so nothing was saved; "
+                                       "reload the page and try again."))
+                continue
             if text is None:
                 continue
             text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n")).strip("\n")

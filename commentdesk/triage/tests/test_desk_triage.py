@@ -125,6 +125,19 @@ def test_bad_values_are_refused_and_nothing_is_saved(
     assert not AuditLogEntry.objects.exists()
 
 
+def test_a_form_without_the_lists_empties_none_of_them(korean: Any, admin_desk: Client) -> None:
+    """A post that leaves the text areas out (a script, a stale page) is refused with 400; the stored
+    lists stay. Before, the missing lists were taken as empty and every list was deleted."""
+    WordList.objects.create(site=korean, language="", kind="banned", terms="idiot*")
+    WordList.objects.create(site=korean, language="ko", kind="banned", terms="병신")
+    data = {k: v for k, v in form_data(admin_desk, URL).items() if not k.startswith(("banned__", "suspect__"))}
+    answer = admin_desk.post(URL, data)
+    assert answer.status_code == 400
+    assert "This list was not in the form sent" in answer.content.decode()
+    assert sorted(WordList.objects.values_list("language", "terms")) == [("", "idiot*"), ("ko", "병신")]
+    assert not AuditLogEntry.objects.exists()
+
+
 def test_too_many_links_is_refused_with_the_sites_limit(korean: Any, admin_desk: Client) -> None:
     """One message naming the form's limit (1,000), not the database column's."""
     data = form_data(admin_desk, URL) | {"max_links": "99999999999999999999999"}
