@@ -16,12 +16,22 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     """Run a management command; ``argv`` defaults to ``sys.argv``.
 
-    A database that was never migrated, or a PostgreSQL database that does not
-    exist, ends the command with one line saying so (exit code 1) instead of a
-    traceback.
+    A database that was never migrated, a PostgreSQL database that does not
+    exist, or an environment variable with a value that cannot be used
+    (:class:`~commentdesk.lib.errors.SettingError`) ends the command with one line
+    saying so (exit code 1) instead of a traceback.
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commentdesk.settings")
+    from importlib import import_module
+
     from django.core.management import execute_from_command_line
+
+    from commentdesk.lib.errors import SettingError
+
+    try:
+        import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    except SettingError as exc:
+        sys.exit(f"commentdesk: {exc}")
     from django.db import DatabaseError
 
     args = list(sys.argv if argv is None else argv)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from commentdesk.lib.errors import SettingError
+
 BASE_DIR = Path(__file__).resolve().parent
 # The checkout's var/ (beside pyproject.toml) when running from one, whatever the
 # working directory (cron starts in $HOME); else ./var of an installed package's user.
@@ -28,15 +30,19 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
-    """Read an integer variable; raises ``ValueError`` naming it when malformed."""
+def env_int(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
+    """Read an integer variable, ``low`` ≤ value ≤ ``high`` when given; raises
+    :class:`SettingError` naming it when malformed or out of range."""
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from exc
+        raise SettingError(f"{name} must be an integer, got {value!r}") from exc
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise SettingError(f"{name} must be from {low} to {high}, got {number}")
+    return number
 
 
 def env_secret(name: str) -> str | None:
@@ -271,9 +277,8 @@ TRIAGE_SCORERS = [
 TRIAGE_DATA_DIR = Path(os.environ.get("TRIAGE_DATA_DIR") or BASE_DIR.parent.parent / "shared" / "data" / "comments")
 # Days triage keeps comments' MinHash fingerprints (near-duplicate search); older ones
 # are deleted by `commentdesk housekeeping` (commentdesk/triage/retention.py).
-TRIAGE_FINGERPRINT_DAYS = env_int("TRIAGE_FINGERPRINT_DAYS", 90)
-if TRIAGE_FINGERPRINT_DAYS < 1:
-    raise ValueError(f"TRIAGE_FINGERPRINT_DAYS must be at least 1, got {TRIAGE_FINGERPRINT_DAYS}")
+# (At most 100 years: the cut-off date must exist.)
+TRIAGE_FINGERPRINT_DAYS = env_int("TRIAGE_FINGERPRINT_DAYS", 90, low=1, high=36_500)
 
 LOGGING = {
     "version": 1,
@@ -305,5 +310,5 @@ SETTINGS_DOC = {
     "COMMENTS_TRUST_X_FORWARDED_FOR": "take the reader's address from X-Forwarded-For; default off",
     "TRIAGE_SCORERS": "(settings.py, not the environment) the triage scorers, in order, with options",
     "TRIAGE_DATA_DIR": "labelled data seeding the classifier; default ../shared/data/comments beside the repository",
-    "TRIAGE_FINGERPRINT_DAYS": "days near-duplicate fingerprints are kept (housekeeping deletes older ones); default 90",
+    "TRIAGE_FINGERPRINT_DAYS": "days near-duplicate fingerprints are kept (housekeeping deletes older ones), 1 to 36500; default 90",
 }

@@ -1,4 +1,5 @@
-"""The one error type the domain raises and the API renders (API.md's error shape).
+"""The one error type the domain raises and the API renders (API.md's error shape),
+and the error of a setting that cannot be used.
 
 ``{"error": {"code": "<machine_code>", "message": "<sentence>", "fields": {...}}}``
 """
@@ -79,3 +80,9 @@ class Forbidden(CommentdeskError):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(403, code, message)
+
+
+class SettingError(ValueError):
+    """An environment variable with a value commentdesk cannot use, raised while
+    the settings load; the message names it (the ``commentdesk`` command prints
+    it as one line)."""

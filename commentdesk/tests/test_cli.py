@@ -45,6 +45,19 @@ def test_console_script_in_a_temporary_directory(tmp_path: Path) -> None:
     assert (tmp_path / "db.sqlite3").exists() and (tmp_path / "secret_key").exists()
 
 
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("TRIAGE_FINGERPRINT_DAYS", "1000000", "TRIAGE_FINGERPRINT_DAYS must be from 1 to 36500, got 1000000"),
+    ("TRIAGE_FINGERPRINT_DAYS", "0", "TRIAGE_FINGERPRINT_DAYS must be from 1 to 36500, got 0"),
+    ("COMMENTS_RATE_LIMIT", "ten", "COMMENTS_RATE_LIMIT must be an integer, got 'ten'"),
+])
+def test_a_setting_that_cannot_be_used_ends_with_one_line(tmp_path: Path, name: str, value: str, message: str) -> None:
+    """A bad environment value stops every command with one line naming it (exit 1), not a
+    traceback; a fingerprint age past the calendar made housekeeping fail on its first step."""
+    env = {**os.environ, "COMMENTDESK_VAR_DIR": str(tmp_path), name: value}
+    done = subprocess.run([commentdesk_exe(), "check"], env=env, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr.strip()) == (1, f"commentdesk: {message}")
+
+
 @pytest.mark.django_db
 def test_createsite_validates_origins() -> None:
     with pytest.raises(CommandError, match="not an origin"):
