@@ -51,7 +51,8 @@ class ClassifierScorer(Scorer):
     for this site": run ``commentdesk triage train``), and so is a comment in a
     language the model did not learn enough of
     (:func:`~commentdesk.triage.classifier.known_languages`; its probability
-    there would be noise). Runs in the background by default (loading a model takes
+    there would be noise), and, on a site with languages, a comment whose
+    language is none of them (no language detected). Runs in the background by default (loading a model takes
     about a second, once per process); a batch is vectorised and scored with one
     call per model.
     """
@@ -91,7 +92,14 @@ class ClassifierScorer(Scorer):
                     out[i] = Skip(f"the classifier has not learned {primary_language(contexts[i].language)} "
                                   f"comments yet (it knows {', '.join(sorted(known)) or 'no language'}); "
                                   "decisions teach it")
-                rows = [i for i in rows if i not in unlearned]
+                # No language found among a site's languages (German on an English and Korean
+                # site, emoji alone): what the model learned says nothing of it either, and
+                # automation must not approve it on a low score.
+                unknown = {i for i in rows if not contexts[i].language and contexts[i].comment.site.languages}
+                for i in unknown:
+                    out[i] = Skip("the comment's language is none of the site's, so the classifier "
+                                  f"(it knows {', '.join(sorted(known)) or 'no language'}) cannot judge it")
+                rows = [i for i in rows if i not in unlearned and i not in unknown]
             if not rows:
                 continue
             probabilities, grams = classifier.predict_explained(model, [contexts[i].text for i in rows],

@@ -240,6 +240,32 @@ def test_comments_in_a_language_the_model_did_not_learn_are_skipped(
     assert english.skipped == {} and english.scores["classifier"] > 0.5
 
 
+def test_a_comment_in_none_of_the_sites_languages_is_not_judged_nor_approved(
+        site: Any, seed_dir: Path, scorers: Any, make_comment: Any) -> None:
+    """On an English and Korean site, German abuse has no language of the site: the classifier
+    (which learned neither German nor anything like it) skips it, so automation leaves it to a
+    moderator. A tester saw such comments approved on a low score and shown to readers."""
+    from commentdesk.triage import automation
+    from commentdesk.triage.models import TriagePolicy
+    from commentdesk.triage.tests.conftest import LANGUAGE
+
+    site.languages = ["en", "ko"]
+    site.save()
+    classifier.train_for_site(site, seed_dir)
+    TriagePolicy.objects.create(site=site, auto_approve_below=0.99, auto_reject_above=None)
+    scorers(LANGUAGE, CLASSIFIER)
+    german = make_comment("Du bist ein dummes Arschloch, halt die Fresse du Hurensohn")
+    score = pipeline.score_comment(german)
+    assert german.language == "" and set(score.skipped) == {"classifier"}
+    assert "none of the site's" in score.skipped["classifier"]
+    assert automation.automate(german, score) is None
+    german.refresh_from_db()
+    assert german.status == "pending"
+    english = make_comment("A thoughtful article about the city council, thank you.")
+    score = pipeline.score_comment(english)
+    assert english.language == "en" and score.skipped == {} and automation.automate(english, score) == "approve"
+
+
 def test_known_languages_need_enough_rows() -> None:
     """100 rows of a language, or a fifth of a small model's rows; unknown for a model that cannot say."""
     def model(languages: dict[str, int], rows: int) -> Any:
