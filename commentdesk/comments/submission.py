@@ -153,7 +153,9 @@ def submit(site: Site, draft: Draft, ip_hash: str, now: datetime | None = None) 
         if thread is not None and thread.is_closed:
             raise Forbidden("thread_closed", "Comments on this article are closed.")
         parent = None
-        if draft.parent_id:
+        if draft.parent_id is not None:
+            # (An empty id, or junk that is empty once NUL and lone surrogates are dropped,
+            # is no parent either: a reply must not be published as a new top-level comment.)
             parent = (
                 Comment.objects.filter(public_id=str(draft.parent_id), thread=thread, status=Comment.Status.APPROVED)
                 .first()

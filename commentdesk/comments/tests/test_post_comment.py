@@ -366,13 +366,17 @@ def test_parent_not_published_is_refused(post_comment: Any, site: Site, stored: 
     assert stored() == before
 
 
+@pytest.mark.parametrize("parent_id", ["c_doesnotexist0000", "", "\ud800", "\x00"])
 @pytest.mark.parametrize("thread_exists", [True, False])
-def test_unknown_parent_is_refused(post_comment: Any, site: Site, stored: Any, thread_exists: bool) -> None:
-    """An unknown ``parent_id`` answers 400, whether or not the thread exists yet."""
+def test_unknown_parent_is_refused(post_comment: Any, site: Site, stored: Any, thread_exists: bool,
+                                   parent_id: str) -> None:
+    """An unknown ``parent_id`` answers 400, whether or not the thread exists yet; so does an empty
+    one, or one that is empty once NUL and lone surrogates are dropped (it was stored as a top-level
+    comment); ``null`` is the top level."""
     if thread_exists:
         ThreadFactory(site=site, key="/a/b")
     before = stored()
-    response = post_comment(parent_id="c_doesnotexist0000")
+    response = post_comment(parent_id=parent_id)
     assert response.status_code == 400
     error = error_of(response)
     assert error["code"] == "invalid" and "parent_id" in error["fields"]
