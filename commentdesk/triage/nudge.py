@@ -117,10 +117,14 @@ def assess(site: Site, text: str, language: str = "") -> NudgeDict:
     return {"nudge": True, "message": excerpt(guidelines), "reasons": found}
 
 
-def record_choice(comment: Comment, choice: str) -> Nudge:
+def record_choice(comment: Comment, choice: str) -> Nudge | None:
     """Keep that the author of ``comment`` was nudged and chose ``choice``
-    (``revised`` or ``posted_anyway``; raises ``ValueError`` otherwise). Call
-    it in the submission's transaction, so the comment and its record are stored together."""
+    (``revised`` or ``posted_anyway``; raises ``ValueError`` otherwise), and
+    return the record; None, keeping nothing, when the site's nudges are off
+    (no reader of it was nudged: the desk must not say so). Call it in the
+    submission's transaction, so the comment and its record are stored together."""
     if choice not in Nudge.Choice.values:
         raise ValueError(f"unknown nudge choice {choice!r}")
+    if not TriagePolicy.for_site(comment.site_id).nudge_enabled:
+        return None
     return Nudge.objects.create(comment=comment, choice=choice)

@@ -187,6 +187,15 @@ def test_submission_records_the_readers_choice(nudging: Any, post_comment: Any, 
     assert [(i["id"], i["nudge"]) for i in items] == [(comment.public_id, choice)]  # the API carries it too
 
 
+def test_a_nudge_claimed_on_a_site_without_nudges_is_not_kept(site: Any, post_comment: Any, desk: Client) -> None:
+    """With nudges off no reader was nudged: a submission saying so is stored without the claim,
+    and the desk does not show "the reader was shown the guidelines"."""
+    answer = post_comment(body="What a scam.", nudge="posted_anyway")
+    assert answer.status_code == 202
+    assert not Nudge.objects.exists()
+    assert "the reader was shown the guidelines" not in desk.get("/desk/demo/").content.decode()
+
+
 def test_submission_without_nudge_and_with_a_bad_one(nudging: Any, post_comment: Any, stored: Any) -> None:
     """No ``nudge`` stores no record; an unknown choice answers 400 and stores nothing."""
     assert post_comment(body="Fine.").status_code == 202
