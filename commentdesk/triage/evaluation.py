@@ -22,11 +22,22 @@ SEED = 20260201
 def split(texts: list[str], labels: list[int], test_share: float = 0.2,
           seed: int = SEED) -> tuple[list[str], list[int], list[str], list[int]]:
     """A fixed, stratified split: ``(train_texts, train_labels, test_texts, test_labels)``.
-    The same input and seed always give the same split."""
+    The same input and seed always give the same split. Raises ``ValueError``
+    when a label has fewer than 2 comments (one for each part)."""
     from sklearn.model_selection import train_test_split
+
+    _need_each_label(labels, 2, "to split off a test part")
 
     a, b, c, d = train_test_split(texts, labels, test_size=test_share, random_state=seed, stratify=labels)
     return list(a), list(c), list(b), list(d)
+
+
+def _need_each_label(labels: list[int], n: int, why: str) -> None:
+    """Raise ``ValueError`` (in words, not scikit-learn's) unless labels 0 and 1 have ``n`` comments each."""
+    counts = {label: labels.count(label) for label in (0, 1)}
+    if min(counts.values()) < n:
+        raise ValueError(f"the data needs at least {n} comments of each label {why}; it has "
+                         f"{counts[0]:,} labelled 0 and {counts[1]:,} labelled 1")
 
 
 def threshold_metrics(y: np.ndarray, p: np.ndarray, reject_at: float, approve_at: float) -> dict[str, float | None]:
@@ -79,9 +90,12 @@ def evaluate(train: tuple[list[str], list[int]], test: tuple[list[str], list[int
 
 
 def cross_validate(texts: list[str], labels: list[int], folds: int = 5, seed: int = SEED) -> list[float]:
-    """ROC-AUC of each of ``folds`` stratified, shuffled folds (fixed ``seed``)."""
+    """ROC-AUC of each of ``folds`` stratified, shuffled folds (fixed ``seed``).
+    Raises ``ValueError`` when a label has fewer comments than folds."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
+
+    _need_each_label(labels, folds, f"for {folds} folds")
 
     x, y = np.array(texts, dtype=object), np.array(labels)
     out = []

@@ -179,12 +179,27 @@ def test_eval_on_a_folder_splits_it_the_same_way_each_time(seed_dir: Path) -> No
         (["--data", "nowhere", "--reject-at", "5"], "are probabilities"),
         (["--data", "nowhere", "--reject-at", "0.05"], "are probabilities"),
         (["--data", "nowhere", "--approve-at", "-1"], "are probabilities"),
+        (["--train", "a.csv", "--test", "b.csv", "--folds", "3"], "--folds needs --data"),
+        (["--data", "nowhere", "--folds", "1"], "--folds is a number of folds from 2 to 20"),
+        (["--train", "missing.csv", "--test", "missing.csv"], "cannot read missing.csv: No such file or directory"),
     ],
 )
 def test_eval_refuses_bad_arguments(args: list[str], message: str) -> None:
     """Missing or unreadable inputs end with a clear error, not a traceback."""
     with pytest.raises(CommandError, match=message):
         call_command("triage", "eval", *args, stdout=io.StringIO())
+
+
+def test_eval_says_in_words_when_a_label_is_too_rare(tmp_path: Path) -> None:
+    """One comment of a label cannot be split, nor 3 folded 5 ways: the error counts the labels
+    (it was scikit-learn's message about "the least populated class")."""
+    one = write_csv(tmp_path / "one" / "train.csv", [(t, 0) for t in HAM[:30]] + [(SPAM[0], 1)])
+    with pytest.raises(CommandError, match="at least 2 comments of each label to split off a test part; "
+                                           "it has 30 labelled 0 and 1 labelled 1"):
+        call_command("triage", "eval", "--data", str(one.parent), stdout=io.StringIO())
+    few = write_csv(tmp_path / "few" / "train.csv", [(t, 0) for t in HAM[:30]] + [(t, 1) for t in SPAM[:3]])
+    with pytest.raises(CommandError, match="at least 5 comments of each label for 5 folds"):
+        call_command("triage", "eval", "--data", str(few.parent), "--folds", "5", stdout=io.StringIO())
 
 
 def test_eval_of_a_folder_of_data_sets_names_them(seed_dir: Path) -> None:

@@ -64,6 +64,11 @@ class Command(BaseCommand):
         if not 0.0 <= options["approve_at"] < options["reject_at"] <= 1.0:
             raise CommandError("--approve-at and --reject-at are probabilities, 0 ≤ approve-at < reject-at ≤ 1 "
                                f"(given {options['approve_at']} and {options['reject_at']}).")
+        # Checked before anything is read or trained (a minute on a large set).
+        if options["folds"] and not options["data"]:
+            raise CommandError("--folds needs --data")
+        if options["folds"] and not 2 <= options["folds"] <= 20:
+            raise CommandError(f"--folds is a number of folds from 2 to 20 (given {options['folds']}).")
         try:
             if options["data"]:
                 if options["train"] or options["test"]:
@@ -91,11 +96,11 @@ class Command(BaseCommand):
             result = evaluation.evaluate(train, test, options["reject_at"], options["approve_at"])
             result["skipped_rows"] = sum(rows.skipped for rows in read.values())
             if options["folds"]:
-                if not options["data"]:
-                    raise CommandError("--folds needs --data")
                 result["cv_roc_auc"] = evaluation.cross_validate(texts, labels, options["folds"])
                 result["cv_roc_auc_mean"] = round(sum(result["cv_roc_auc"]) / len(result["cv_roc_auc"]), 4)
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise CommandError(f"cannot read {exc.filename}: {exc.strerror or exc}") from exc
+        except ValueError as exc:
             raise CommandError(str(exc)) from exc
         result["baseline_roc_auc"], note = evaluation.baseline_roc_auc(test)
         if note:
