@@ -110,10 +110,12 @@ def main() -> None:
         "filtered page (API, text q=bridge)": timed(
             lambda: get("/api/v1/moderation/bench/queue", q="bridge"), args.repeat),
     }
-    batches = iter(
-        [list(Comment.objects.filter(site=site, status="pending").order_by("id")
-              .values_list("public_id", flat=True)[i * 500:(i + 1) * 500]) for i in range(args.repeat)]
-    )
+    # A bulk decision of 500 pending comments per run; fewer when the data has not that many
+    # left (a small --comments, or a reused database whose earlier runs decided them).
+    pending_ids = list(Comment.objects.filter(site=site, status="pending").order_by("id")
+                       .values_list("public_id", flat=True)[:500 * args.repeat])
+    size = min(500, len(pending_ids) // args.repeat)
+    batches = iter([pending_ids[i * size:(i + 1) * size] for i in range(args.repeat)])
 
     def bulk() -> None:
         ids = next(batches)
@@ -122,8 +124,12 @@ def main() -> None:
                                content_type="application/json", headers=headers)
         assert response.status_code == 200, response.content[:300]
 
-    results["bulk decision of 500 (API)"] = timed(bulk, args.repeat)
-    targets = {"bulk decision of 500 (API)": 1000.0}
+    targets = {}
+    if size:
+        results[f"bulk decision of {size} (API)"] = timed(bulk, args.repeat)
+        targets[f"bulk decision of {size} (API)"] = 1000.0
+    else:
+        print(f"bulk decision: not measured ({len(pending_ids)} pending comments left, fewer than --repeat)")
     load = os.getloadavg()[0]
     print(f"load average {load:.1f} on {os.cpu_count()} cores; wall = server time, cpu = this process's CPU time")
     print(f"{'baseline: GET /api/v1/sites/bench':45s} {baseline[0]:9.2f} ms   1.0x   (cpu {baseline[1]:.2f} ms)")
