@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from commentdesk.sites.models import Site
 from commentdesk.triage.models import TriagePolicy, WordList
 from commentdesk.triage.links import domain_of, ipv4
-from commentdesk.triage.wordmatch import compile_term, term_letters
+from commentdesk.triage.wordmatch import compile_term, skeleton
 
 # Limits of one word list: they keep matching fast (one pattern per term).
 MAX_TERMS = 1000
@@ -83,7 +83,7 @@ class WordListsForm(forms.Form):
                     problems.append(_("“%(t)s…” is over %(n)d characters.") % {"t": term[:20], "n": MAX_TERM_LENGTH})
                 elif "\x00" in term or compile_term(term) is None:
                     problems.append(_("“%(t)s” has no letters to look for.") % {"t": term.replace("\x00", "")})
-                elif len(letters := term_letters(term)) < 2 and not _is_han(letters):
+                elif len(letters := skeleton(term)[0]) < 2 and not _is_han(letters):
                     # Symbols, digits and spaces are not matched: "c++" would find every lone "c", and
                     # a lone jamo or kana ("ㅋ") every syllable holding it. One Han character is a word.
                     problems.append(_("“%(t)s” is only the letter “%(l)s” to look for (symbols, digits and spaces "

@@ -6,14 +6,8 @@ becomes a pattern over it:
 1. per character: NFKD (so "ｆ" is "f", "ü" is "u" plus a mark, and a Hangul
    syllable is its jamo), case folding;
 2. dropped: combining marks, zero-width and joiner characters, and every
-   character that is not a letter or a digit — spaces, punctuation, emoji — so
-   "s p a m", "s.p.a.m", "sp\u200bam" and "씨 발" all close up; digits stay in
-   the text's skeleton (as ASCII digits) and a term's pattern lets any digits
-   stand between its letters ("씨1발", "s1p2a3m") and a digit drawn like a letter
-   stand for it ("1d10t", "m0r0n", "sp4m": 0 o, 1 i or l, 3 e, 4 a, 5 s, 7 t),
-   as long as the match holds a letter and, for a term that must stand alone
-   (below), no three digits in a row ("455" and "a.3908755" are numbers, not
-   "ass"; "병111신" is still 병신);
+   character that is not a letter — spaces, punctuation, digits, emoji — so
+   "s p a m", "s.p.a.m", "sp\u200bam", "씨1발" and "씨 발" all close up;
 3. Latin look-alikes from Cyrillic and Greek ("ѕраm" with Cyrillic letters)
    become the Latin letter (after Unicode's confusables.txt, the subset of
    lower-case letters that are drawn identically);
@@ -89,25 +83,16 @@ def _unify_jamo(ch: str) -> str:
     return ch
 
 
-# Digits drawn like a Latin letter (leetspeak): the letters each may stand for.
-DIGIT_LETTERS = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t"}
-
-
 def _letters_of_char(ch: str) -> str:
     """The skeleton letters one character turns into (steps 1–4 of the module
-    docstring): "" for a space, mark or zero-width character; "ss" for "ß"; a
-    decimal digit of any script as its ASCII digit ("１" is "1")."""
+    docstring): "" for a space, digit, mark or zero-width character; "ss" for "ß"."""
     if ch in ZERO_WIDTH:
         return ""
     out = []
     for part in unicodedata.normalize("NFKD", ch).casefold():
-        if part in ZERO_WIDTH:
+        if part in ZERO_WIDTH or unicodedata.category(part)[0] != "L":
             continue
-        category = unicodedata.category(part)
-        if category == "Nd":
-            out.append(str(unicodedata.decimal(part)))
-        elif category[0] == "L":
-            out.append(_unify_jamo(part.translate(CONFUSABLES)))
+        out.append(_unify_jamo(part.translate(CONFUSABLES)))
     return "".join(out)
 
 
@@ -157,10 +142,8 @@ def skeleton(text: str) -> tuple[str, Origin]:
     'spam'
     >>> list(skeleton("a-b")[1])
     [0, 2]
-    >>> skeleton("씨발")[0] == skeleton("ㅆㅣ발")[0]
+    >>> skeleton("씨1발")[0] == skeleton("ㅆㅣ발")[0]
     True
-    >>> skeleton("１d1-0t")[0]
-    '1d10t'
     """
     text = text[:MAX_TEXT]
     letters = _LONG_RUN.sub("\\1" * MAX_RUN, text.translate(_LETTERS))
@@ -201,37 +184,20 @@ class Pattern:
     syllable: bool = False
 
 
-def term_letters(term: str) -> str:
-    """The skeleton of a word-list term, digits left out (a term is looked for by its
-    letters; the pattern lets digits stand between them).
-
-    >>> term_letters("4chan")
-    'chan'
-    """
-    return "".join(ch for ch in skeleton(term)[0] if not ch.isdigit())
-
-
-def _letter_pattern(letter: str) -> str:
-    """A regex class for one skeleton letter of a term: the letter, or a digit drawn like it."""
-    digits = "".join(d for d, letters in DIGIT_LETTERS.items() if letter in letters)
-    return f"[{re.escape(letter)}{digits}]" if digits else re.escape(letter)
-
-
 def compile_term(term: str) -> Pattern | None:
     """The pattern of ``term``, or None when it has no letters (nothing to find).
     A ``*`` at either end lets a word of a term that must stand alone go on
     there: "idiot*" finds "idiotic", "*head" finds "dickhead".
 
     >>> compile_term("ass").regex.pattern
-    '[a4]+\\\\d*[s5]{2,}'
+    'a+s{2,}'
     >>> compile_term("idiot*").open_end
     True
     """
-    letters = term_letters(term)
+    letters, _ = skeleton(term)
     if not letters:
         return None
-    # Each run of one letter: the letter or its look-alike digits, as many times; any digits between runs.
-    parts = [f"{_letter_pattern(m.group(1))}{'+' if len(m.group(0)) == 1 else '{%d,}' % len(m.group(0))}"
+    parts = [f"{re.escape(m.group(1))}{'+' if len(m.group(0)) == 1 else '{%d,}' % len(m.group(0))}"
              for m in re.finditer(r"(.)\1*", letters)]
     written = term.strip()
     vowels = len(_HANGUL_VOWELS.findall(letters))
@@ -240,9 +206,9 @@ def compile_term(term: str) -> Pattern | None:
     # A Korean term of one syllable stands alone, as a term without CJK letters does.
     syllable = hangul and vowels == 1 and all(_is_cjk(c) for c in letters)
     bounded = not _is_cjk(term) or syllable
-    words = max(1, sum(1 for piece in _WORD_GAP.split(written.strip("*")) if term_letters(piece)))
+    words = max(1, sum(1 for piece in _WORD_GAP.split(written.strip("*")) if skeleton(piece)[0]))
     # "*" opens a bounded term's end; the others match inside words already (and keep their rule across spaces).
-    return Pattern(term, re.compile("\\d*".join(parts)), bounded, bounded and written.startswith("*"),
+    return Pattern(term, re.compile("".join(parts)), bounded, bounded and written.startswith("*"),
                    bounded and written.endswith("*"), words, hangul and vowels == 0, syllable)
 
 
@@ -254,9 +220,6 @@ class Match:
     start: int
     end: int
 
-
-# Three digits in a row: a number (an id in a link, a phone number), never letters spelt with digits.
-_NUMBER = re.compile(r"\d{3}")
 
 # Refused candidates of one term searched past by one letter (see find_terms).
 OVERLAP_RETRIES = 32
@@ -314,18 +277,16 @@ def _narrowest(pattern: Pattern, letters: str, origin: Origin, text: str, start:
     when none does. A match may be cut only where a run of one letter at either
     end is longer than the pattern needs (at most ``MAX_RUN`` letters each end)."""
     starts, ends = [start], [end]
-    # (A digit at either end may be cut too: "hell &#128553" took "1" as the last "l".)
-    while starts[-1] + 1 < end and (letters[starts[-1] + 1] == letters[start] or letters[starts[-1]].isdigit()) \
+    while starts[-1] + 1 < end and letters[starts[-1] + 1] == letters[start] \
             and pattern.regex.fullmatch(letters, starts[-1] + 1, end):
         starts.append(starts[-1] + 1)
-    while ends[-1] - 1 > start and (letters[ends[-1] - 2] == letters[end - 1] or letters[ends[-1] - 1].isdigit()) \
+    while ends[-1] - 1 > start and letters[ends[-1] - 2] == letters[end - 1] \
             and pattern.regex.fullmatch(letters, start, ends[-1] - 1):
         ends.append(ends[-1] - 1)
     for s in reversed(starts):
         for e in reversed(ends):
-            if e <= s or not pattern.regex.fullmatch(letters, s, e) or letters[s:e].isdigit() \
-                    or (pattern.bounded and _NUMBER.search(letters, s, e)):
-                continue  # (digits alone, or three in a row, are a number: "455", "id=1461302180" are no "ass", "idiot")
+            if e <= s or not pattern.regex.fullmatch(letters, s, e):
+                continue
             first, last = origin[s], origin[e - 1] + 1
             joined = _is_letter_or_digit if pattern.syllable else _is_letter
             before = not pattern.open_start and first > 0 and joined(text[first - 1])

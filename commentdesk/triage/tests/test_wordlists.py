@@ -49,11 +49,6 @@ def found(text: str) -> list[tuple[str, str]]:
         ("ꜱᴘᴀᴍ", [("spam", "ꜱᴘᴀᴍ")]),  # small capitals
         ("병시나 꺼져", [("병신", "병시나")]),  # spelt as it sounds (병신아), within one word
         ("ſpam", [("spam", "ſpam")]),  # long s (NFKC)
-        ("what a sp4m", [("spam", "sp4m")]),  # digits drawn like letters
-        ("f u c k 1t, 5cam", [("fuck", "f u c k"), ("scam", "5cam")]),
-        ("s1p2a3m", [("spam", "s1p2a3m")]),  # digits between letters, as before
-        ("a55", [("ass", "a55")]),
-        ("ｓｐ４ｍ", [("spam", "ｓｐ４ｍ")]),  # full-width digit
     ],
 )
 def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[str, str]]) -> None:
@@ -63,9 +58,7 @@ def test_evasions_are_matched_with_their_span(text: str, expected: list[tuple[st
 
 @pytest.mark.parametrize("text", ["a classic class act", "as usual", "bass sound", "this hit me", "scampi", "병원 신관",
                                   "서울시 발표에 따르면", "시 발표에 따르면", "오후 3시 발표 예정",
-                                  "이 병 시내에서 샀어요", "맥주 한 병 시나요?", "수박 씨 발라 먹어",
-                                  "call 455-1234", "5 5 5", "the 5 ex-wives", "a 55 cm box", "7 1 7",
-                                  "https://m.example/profile.php?id=1461302180794905", "photos/a.3908755"])
+                                  "이 병 시내에서 샀어요", "맥주 한 병 시나요?", "수박 씨 발라 먹어"])
 def test_innocent_words_are_not_matched(text: str) -> None:
     """Latin terms need word boundaries (no Scunthorpe problem); repeated letters must be there; a
     Korean term across a space does not take one syllable from the next word ("서울시 발표": the city's
@@ -104,13 +97,6 @@ def test_innocent_words_are_not_matched(text: str) -> None:
     ("년", "이 년 저 년", ["년"]),
     ("ㄴㅕㄴ", "이 년", ["년"]),
     ("*년", "미친년", ["년"]),
-    # Digits: drawn like letters they stand for them, a number next to a word is not taken into it.
-    ("moron*", "Such a m0r0n", ["m0r0n"]),
-    ("idiot*", "You are an 1d1ot", ["1d1ot"]),
-    ("hell", "dry as hell &#128553;", ["hell"]),
-    ("hell", "h3ll no", ["h3ll"]),
-    ("idiot*", "profile.php?id=1461302180794905", []),
-    ("병신", "병111신", ["병111신"]),
 ])
 def test_a_match_needs_the_words_the_term_has(term: str, text: str, expected: list[str]) -> None:
     """The false matches reported by a tester (innocent comments rejected automatically), and the
