@@ -20,17 +20,19 @@ becomes a pattern over it:
 A term without Hangul, kana or Han characters must also begin and end on a
 word boundary of the original text, so "ass" is not found in "class"
 (the Scunthorpe problem), and may span more words (white space or an
-apostrophe between them) than it has only when each is one letter: "s h i t"
-is spaced out, but "Let's hit", "an all", "a SS" and "he'll" are words of
+apostrophe between them) than it has only when each is one letter, spaced
+out ("s h i t", not followed or preceded by another letter standing alone:
+"H E L L O" is no "hell"), or when each has three letters or more ("bull
+shit", "ass hole"): "Let's hit", "an all", "a SS" and "he'll" are words of
 their own, not "shit", "anal", "ass" and "hell". Korean and Chinese/Japanese
 terms match inside words, since particles and endings attach to them — but a
 match across white space may not begin or end with one letter cut from a
 longer word ("서울시 발표"), nor end on a syllable's first consonant ("병 시내"
 is no 병신). Two kinds of Korean term are narrower: one of a single syllable
-("년", or spelt out "ㄴㅕㄴ") must stand as a word of its own, since inside
-words it is everywhere (청소년, 내년); and one of consonants alone, an
-abbreviation ("ㅅㅂ"), matches only consonants written alone, never the
-consonants inside syllables ("것보다", "입시").
+("좆", or spelt out "ㅈㅗㅈ") matches whole syllables only (좆같네, not the
+ㅈㅗ + ㅈ of 조작); and one of consonants alone, an abbreviation ("ㅅㅂ"),
+matches only consonants written alone, never the consonants inside syllables
+("것보다", "입시").
 
 Spans are Python string indices (code points) into the original text:
 ``text[start:end]`` is what a moderator should see highlighted.
@@ -172,7 +174,7 @@ class Pattern:
     ``words``: how many words the term has (a bounded match may span more only
     when each is one letter), ``jamo_only``: Korean consonants written alone
     ("ㅅㅂ"), matched only where the text writes them alone; ``syllable``: one
-    Korean syllable, bounded, a digit next to it joining it to a word ("2년")."""
+    Korean syllable, matched only as whole syllables of the text."""
 
     term: str
     regex: re.Pattern[str]
@@ -203,9 +205,8 @@ def compile_term(term: str) -> Pattern | None:
     vowels = len(_HANGUL_VOWELS.findall(letters))
     hangul = any("\u1100" <= c <= "\u11ff" or "\ua960" <= c <= "\ua97f" or "\ud7b0" <= c <= "\ud7ff"
                  for c in letters)
-    # A Korean term of one syllable stands alone, as a term without CJK letters does.
     syllable = hangul and vowels == 1 and all(_is_cjk(c) for c in letters)
-    bounded = not _is_cjk(term) or syllable
+    bounded = not _is_cjk(term)
     words = max(1, sum(1 for piece in _WORD_GAP.split(written.strip("*")) if skeleton(piece)[0]))
     # "*" opens a bounded term's end; the others match inside words already (and keep their rule across spaces).
     return Pattern(term, re.compile("".join(parts)), bounded, bounded and written.startswith("*"),
@@ -229,8 +230,6 @@ def _is_letter(ch: str) -> bool:
     return ch not in ZERO_WIDTH and unicodedata.category(ch)[0] in "LM"
 
 
-def _is_letter_or_digit(ch: str) -> bool:
-    return _is_letter(ch) or unicodedata.category(ch) == "Nd"
 
 
 def find_terms(text: str, patterns: list[Pattern],
@@ -288,13 +287,14 @@ def _narrowest(pattern: Pattern, letters: str, origin: Origin, text: str, start:
             if e <= s or not pattern.regex.fullmatch(letters, s, e):
                 continue
             first, last = origin[s], origin[e - 1] + 1
-            joined = _is_letter_or_digit if pattern.syllable else _is_letter
-            before = not pattern.open_start and first > 0 and joined(text[first - 1])
-            after = not pattern.open_end and last < len(text) and joined(text[last])
+            before = not pattern.open_start and first > 0 and _is_letter(text[first - 1])
+            after = not pattern.open_end and last < len(text) and _is_letter(text[last])
             if pattern.bounded and (before or after):
                 continue
-            if pattern.bounded and not _words_fit(text[first:last], pattern.words):
+            if pattern.bounded and not _words_fit(text, first, last, pattern.words):
                 continue
+            if pattern.syllable and _inside_a_syllable(origin, s, e, len(letters)):
+                continue  # "좆" in "조작": the ㅈ of 작 is no final consonant
             if pattern.jamo_only and any(_is_syllable(text[origin[k]]) for k in range(s, e)):
                 continue  # "ㅅㅂ" in "것보다": consonants of syllables, not an abbreviation
             if not pattern.bounded and (before or after):
@@ -327,12 +327,35 @@ def _letter_count(piece: str) -> int:
     return sum(1 for ch in piece if _is_letter(ch))
 
 
-def _words_fit(span: str, words: int) -> bool:
-    """Whether ``span`` of a bounded term of ``words`` words is no more words
-    (white space or apostrophes between), or is letters spaced out one by one
-    ("s h i t", "s. h. i. t.")."""
-    pieces = [piece for piece in _WORD_GAP.split(span) if piece]
-    return len(pieces) <= words or all(_letter_count(piece) == 1 for piece in pieces)
+# Another letter standing alone just before or after a span of spaced-out letters
+# (but for the words "a" and "I": "what a s c a m").
+_LONE_LETTER_AFTER = re.compile(r"[\W_]{1,3}([^\W\d_])(?![^\W\d_])")
+_LONE_LETTER_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_])[\W_]{1,3}$")
+_LONE_WORDS = frozenset("ai")
+
+
+def _words_fit(text: str, first: int, last: int, words: int) -> bool:
+    """Whether ``text[first:last]``, a match of a bounded term of ``words``
+    words, is no more words (white space or apostrophes between); or is
+    letters spaced out one by one ("s h i t", "s. h. i. t."), with no letter
+    but "a" or "I" standing alone just outside ("H E L L O" is spaced out
+    "hello"); or is
+    words of three letters or more each ("bull shit", "mother fucker")."""
+    pieces = [piece for piece in _WORD_GAP.split(text[first:last]) if piece]
+    if len(pieces) <= words:
+        return True
+    counts = [_letter_count(piece) for piece in pieces]
+    if all(n == 1 for n in counts):
+        around = (_LONE_LETTER_AFTER.match(text, last), _LONE_LETTER_BEFORE.search(text[max(0, first - 5):first]))
+        return not any(m and m.group(1).casefold() not in _LONE_WORDS for m in around)
+    return min(counts) >= 3
+
+
+def _inside_a_syllable(origin: Origin, start: int, end: int, length: int) -> bool:
+    """Whether the skeleton span ``start:end`` begins after the first letter of the
+    character it begins in, or ends before the last letter of the one it ends in
+    (a whole syllable, or whole spelt-out jamo, is neither)."""
+    return (start > 0 and origin[start - 1] == origin[start]) or (end < length and origin[end] == origin[end - 1])
 
 
 def _is_syllable(ch: str) -> bool:

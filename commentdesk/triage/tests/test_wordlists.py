@@ -90,13 +90,23 @@ def test_innocent_words_are_not_matched(text: str) -> None:
     ("ㅂㅅ", "밥상", []),
     ("ㅅㅂ", "ㅅㅂ 진짜", ["ㅅㅂ"]),
     ("ㅅㅂ", "아 ㅅ1ㅂ", ["ㅅ1ㅂ"]),
-    # A Korean term of one syllable stands alone ("*" lets the word go on, as for Latin terms).
-    ("년", "청소년 정책", []),
-    ("년", "내년, 2년 뒤", []),
+    # A Korean term of one syllable matches whole syllables only, inside words too.
+    ("좆", "여론 조작 의혹", []),
+    ("좆", "범죄 조직", []),
+    ("씹", "씨방", []),
     ("ㅇㅣ", "좋은 기사입니다", []),
-    ("년", "이 년 저 년", ["년"]),
-    ("ㄴㅕㄴ", "이 년", ["년"]),
-    ("*년", "미친년", ["년"]),
+    ("좆", "인생 좆됐다", ["좆"]),
+    ("좆", "ㅈㅗㅈ같네", ["ㅈㅗㅈ"]),
+    ("놈", "이 놈아", ["놈"]),
+    # Spaced-out letters inside a longer spaced-out word are that word; whole words of three
+    # letters or more make a compound.
+    ("hell", "H E L L O everyone", []),
+    ("ass", "C L A S S", []),
+    ("scam", "what a s c a m, I s c a m", ["s c a m"]),  # "a" and "I" are words of their own
+    ("bullshit", "that is bull shit", ["bull shit"]),
+    ("asshole", "what an ass hole", ["ass hole"]),
+    ("penis", "a pen is mightier", []),
+    ("fuck", "fu ck", []),
 ])
 def test_a_match_needs_the_words_the_term_has(term: str, text: str, expected: list[str]) -> None:
     """The false matches reported by a tester (innocent comments rejected automatically), and the
