@@ -22,9 +22,9 @@ word boundary of the original text, so "ass" is not found in "class"
 (the Scunthorpe problem), and may span more words (white space or an
 apostrophe between them) than it has only when each is one letter, spaced
 out ("s h i t", not followed or preceded by another letter standing alone:
-"H E L L O" is no "hell"), or when each has three letters or more ("bull
-shit", "ass hole"): "Let's hit", "an all", "a SS" and "he'll" are words of
-their own, not "shit", "anal", "ass" and "hell". Korean and Chinese/Japanese
+"H E L L O" is no "hell"): "Let's hit", "an all", "a SS", "he'll" and "Bulls
+hit" are words of their own, not "shit", "anal", "ass", "hell" and
+"bullshit" (a term of two words, "bull shit", finds that split). Korean and Chinese/Japanese
 terms match inside words, since particles and endings attach to them — but a
 match across white space may not begin or end with one letter cut from a
 longer word ("서울시 발표"), nor end on a syllable's first consonant ("병 시내"
@@ -161,7 +161,7 @@ def _is_cjk(term: str) -> bool:
 
 
 # Between the words of a span: white space and apostrophes ("he'll" is two words here).
-_WORD_GAP = re.compile(r"[\s'\u2018\u2019\u02bc`\u00b4]+")
+_WORD_GAP = re.compile(r"[\s'\u2018\u2019\u02bc\u2032`\u00b4]+")
 # Conjoining Hangul vowels (the skeleton's jamo: a syllable has exactly one).
 _HANGUL_VOWELS = re.compile("[\u1160-\u11a7\ud7b0-\ud7c6]")
 
@@ -329,8 +329,8 @@ def _letter_count(piece: str) -> int:
 
 # Another letter standing alone just before or after a span of spaced-out letters
 # (but for the words "a" and "I": "what a s c a m").
-_LONE_LETTER_AFTER = re.compile(r"[\W_]{1,3}([^\W\d_])(?![^\W\d_])")
-_LONE_LETTER_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_])[\W_]{1,3}$")
+_LONE_LETTER_AFTER = re.compile(r"[\W_]{1,8}([^\W\d_])(?![^\W\d_])")
+_LONE_LETTER_BEFORE = re.compile(r"(?<![^\W\d_])([^\W\d_])[\W_]{1,8}$")
 _LONE_WORDS = frozenset("ai")
 
 
@@ -339,16 +339,14 @@ def _words_fit(text: str, first: int, last: int, words: int) -> bool:
     words, is no more words (white space or apostrophes between); or is
     letters spaced out one by one ("s h i t", "s. h. i. t."), with no letter
     but "a" or "I" standing alone just outside ("H E L L O" is spaced out
-    "hello"); or is
-    words of three letters or more each ("bull shit", "mother fucker")."""
+    "hello")."""
     pieces = [piece for piece in _WORD_GAP.split(text[first:last]) if piece]
     if len(pieces) <= words:
         return True
-    counts = [_letter_count(piece) for piece in pieces]
-    if all(n == 1 for n in counts):
-        around = (_LONE_LETTER_AFTER.match(text, last), _LONE_LETTER_BEFORE.search(text[max(0, first - 5):first]))
-        return not any(m and m.group(1).casefold() not in _LONE_WORDS for m in around)
-    return min(counts) >= 3
+    if any(_letter_count(piece) != 1 for piece in pieces):
+        return False
+    around = (_LONE_LETTER_AFTER.match(text, last), _LONE_LETTER_BEFORE.search(text[max(0, first - 10):first]))
+    return not any(m and m.group(1).casefold() not in _LONE_WORDS for m in around)
 
 
 def _inside_a_syllable(origin: Origin, start: int, end: int, length: int) -> bool:
