@@ -24,11 +24,11 @@ apostrophe between them) than it has only when each is one letter, spaced
 out ("s h i t", not followed or preceded by another letter standing alone:
 "H E L L O" is no "hell"): "Let's hit", "an all", "a SS", "he'll" and "Bulls
 hit" are words of their own, not "shit", "anal", "ass", "hell" and
-"bullshit" (a term of two words, "bull shit", finds that split). Korean and Chinese/Japanese
-terms match inside words, since particles and endings attach to them — but a
-match across white space may not begin or end with one letter cut from a
-longer word ("서울시 발표"), nor end on a syllable's first consonant ("병 시내"
-is no 병신). Two kinds of Korean term are narrower: one of a single syllable
+"bullshit" (a term of two words, "bull shit", finds that split). Korean and
+Chinese/Japanese terms match inside words, since particles and endings attach
+to them — but a match across white space may not begin or end with one letter
+cut from a longer word ("서울시 발표"), nor end on a syllable's first consonant
+("병 시내" is no 병신). Two kinds of Korean term are narrower: one of a single syllable
 ("좆", or spelt out "ㅈㅗㅈ") matches whole syllables only (좆같네, not the
 ㅈㅗ + ㅈ of 조작); and one of consonants alone, an abbreviation ("ㅅㅂ"),
 matches only consonants written alone, never the consonants inside syllables
@@ -228,8 +228,6 @@ OVERLAP_RETRIES = 32
 
 def _is_letter(ch: str) -> bool:
     return ch not in ZERO_WIDTH and unicodedata.category(ch)[0] in "LM"
-
-
 
 
 def find_terms(text: str, patterns: list[Pattern],
